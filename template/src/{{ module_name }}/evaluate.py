@@ -1,0 +1,83 @@
+"""Stage 4: score the model on the test split; write metrics, per-row predictions, the verdict.
+
+Per-row predictions are keyed by row_id so two model versions can be compared on the same rows
+(paired tests in the pull-request report); DVC also renders them as plots.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import run_stage
+from .files import atomic_path, write_json
+from .metrics import classification_metrics, quality_gate, regression_metrics
+from .model_store import load_model
+from .params import Params, load_params
+from .prepare import ROW_ID, TEST_PATH
+
+log = logging.getLogger(__name__)
+METRICS_PATH = Path("metrics/metrics.json")
+QUALITY_GATE_PATH = Path("metrics/quality_gate.json")
+PREDICTIONS_PATH = Path("reports/predictions.csv")
+
+
+def predict_frame(model, test_frame: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """One row per test row: row_id, actual, predicted (and class probabilities)."""
+    features = test_frame[list(params.data.features)]
+    predictions = pd.DataFrame(
+        {
+            ROW_ID: test_frame[ROW_ID].to_numpy(),
+            "actual": test_frame[params.data.target].to_numpy(),
+            "predicted": model.predict(features),
+        }
+    )
+    if params.task == "classification":
+        probabilities = model.predict_proba(features)
+        for index, label in enumerate(model.classes_):
+            predictions[f"proba_{label}"] = probabilities[:, index]
+    return predictions
+
+
+def score(predictions: pd.DataFrame, task: str) -> dict[str, float]:
+    if task == "classification":
+        proba_columns = [c for c in predictions.columns if c.startswith("proba_")]
+        classes = [c.removeprefix("proba_") for c in proba_columns]
+        return classification_metrics(
+            predictions["actual"].astype(str),
+            predictions["predicted"].astype(str),
+            predictions[proba_columns].to_numpy(),
+            classes,
+        )
+    return regression_metrics(predictions["actual"], predictions["predicted"])
+
+
+def main() -> None:
+    params = load_params()
+    model = load_model()
+    test_frame = pd.read_parquet(TEST_PATH)
+    predictions = predict_frame(model, test_frame, params)
+    metric_values = score(predictions, params.task)
+    gate = quality_gate(metric_values, params.task, params.evaluate)
+    with atomic_path(PREDICTIONS_PATH) as temp_path:
+        predictions.to_csv(temp_path, index=False, float_format="%.6g")
+    write_json(METRICS_PATH, {name: round(value, 6) for name, value in metric_values.items()})
+    write_json(QUALITY_GATE_PATH, gate)
+    verdict = "PASS" if gate["passed"] else "FAIL"
+    comparison = "<=" if gate["direction"] == "lower" else ">="
+    log.info(
+        "%s on %d test rows; quality bar %s: %s = %.4f (needs %s %s)",
+        ", ".join(f"{name}={value:.4f}" for name, value in metric_values.items()),
+        len(predictions),
+        verdict,
+        gate["metric"],
+        gate["value"],
+        comparison,
+        gate["threshold"],
+    )
+
+
+if __name__ == "__main__":
+    run_stage(main)

@@ -1,0 +1,50 @@
+"""File helpers every stage shares: atomic writes and content hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+@contextmanager
+def atomic_path(target: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; move it into place only if the block succeeds.
+
+    An interrupted or failed write leaves no half-written file behind: readers see the old
+    file or the new one, never a mix (rename is atomic within one filesystem).
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
+    os.close(handle)
+    temp_path = Path(temp_name)
+    try:
+        yield temp_path
+        temp_path.replace(target)
+    finally:
+        temp_path.unlink(missing_ok=True)
+
+
+def write_json(target: str | Path, payload: Any) -> None:
+    """Write `payload` as indented JSON, atomically (paths and dates become strings)."""
+    with atomic_path(target) as temp_path:
+        temp_path.write_text(
+            json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
+        )
+
+
+def file_md5(path: str | Path) -> str:
+    """MD5 of a file's bytes, the hash DVC records for files in dvc.lock."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with Path(path).open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

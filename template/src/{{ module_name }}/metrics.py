@@ -1,0 +1,81 @@
+"""Metric definitions: how each is computed and which direction is better.
+
+The quality bar (params/evaluate/) names one of these as the primary metric.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+
+from .errors import PipelineError
+from .params import EvaluateParams, Task
+
+Direction = Literal["lower", "higher"]
+
+DIRECTIONS: dict[str, Direction] = {
+    "log_loss": "lower",
+    "balanced_accuracy": "higher",
+    "accuracy": "higher",
+    "f1_macro": "higher",
+    "rmse": "lower",
+    "mae": "lower",
+    "r2": "higher",
+}
+TASK_METRICS: dict[str, tuple[str, ...]] = {
+    "classification": ("log_loss", "balanced_accuracy", "accuracy", "f1_macro"),
+    "regression": ("rmse", "mae", "r2"),
+}
+
+
+def classification_metrics(
+    actual: Any, predicted: Any, probabilities: np.ndarray, classes: Any
+) -> dict[str, float]:
+    from sklearn import metrics
+
+    return {
+        "log_loss": float(metrics.log_loss(actual, probabilities, labels=list(classes))),
+        "balanced_accuracy": float(metrics.balanced_accuracy_score(actual, predicted)),
+        "accuracy": float(metrics.accuracy_score(actual, predicted)),
+        "f1_macro": float(metrics.f1_score(actual, predicted, average="macro")),
+    }
+
+
+def regression_metrics(actual: Any, predicted: Any) -> dict[str, float]:
+    from sklearn import metrics
+
+    return {
+        "rmse": float(metrics.root_mean_squared_error(actual, predicted)),
+        "mae": float(metrics.mean_absolute_error(actual, predicted)),
+        "r2": float(metrics.r2_score(actual, predicted)),
+    }
+
+
+def passes_threshold(value: float, threshold: float, direction: Direction) -> bool:
+    return value <= threshold if direction == "lower" else value >= threshold
+
+
+def quality_gate(
+    metric_values: dict[str, float], task: Task, bar: EvaluateParams
+) -> dict[str, Any]:
+    """Check the primary metric against the absolute quality bar in params/evaluate/."""
+    if bar.primary_metric not in TASK_METRICS[task]:
+        raise PipelineError(
+            f"params/evaluate: primary_metric '{bar.primary_metric}' is not a {task} metric; "
+            f"choose one of {list(TASK_METRICS[task])}"
+        )
+    expected = DIRECTIONS[bar.primary_metric]
+    if bar.direction != expected:
+        raise PipelineError(
+            f"params/evaluate: {bar.primary_metric} is better when {expected}, "
+            f"but direction is '{bar.direction}'"
+        )
+    value = metric_values[bar.primary_metric]
+    return {
+        "metric": bar.primary_metric,
+        "value": value,
+        "threshold": bar.threshold,
+        "direction": bar.direction,
+        "passed": passes_threshold(value, bar.threshold, bar.direction),
+    }

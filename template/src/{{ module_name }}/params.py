@@ -1,0 +1,126 @@
+"""Typed access to params.yaml, the composed config that every stage reads.
+
+params.yaml is composed from params/ (Hydra); edit params/ and recompose with
+`python -m <package>.compose_params`, or let `dvc exp run` compose it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from .errors import PipelineError
+
+PARAMS_PATH = Path("params.yaml")
+Task = Literal["classification", "regression"]
+
+
+@dataclass(frozen=True)
+class SubsetParams:
+    fraction: float
+    seed: int
+
+
+@dataclass(frozen=True)
+class DataParams:
+    raw_path: Path
+    target: str
+    numeric_features: tuple[str, ...]
+    categorical_features: tuple[str, ...]
+    subset: SubsetParams
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return self.numeric_features + self.categorical_features
+
+
+@dataclass(frozen=True)
+class SplitParams:
+    test_size: float
+    seed: int
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    name: str
+    estimator_params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EvaluateParams:
+    primary_metric: str
+    direction: Literal["lower", "higher"]
+    threshold: float
+    tolerance: float
+
+
+@dataclass(frozen=True)
+class Params:
+    task: Task
+    data: DataParams
+    split: SplitParams
+    model: ModelParams
+    evaluate: EvaluateParams
+
+
+def load_params(path: str | Path = PARAMS_PATH) -> Params:
+    """Read and check params.yaml; a missing or mistyped key is reported by its dotted name."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PipelineError(
+            f"{path} not found: run `python -m <package>.compose_params` in the project root"
+        ) from None
+    if not isinstance(raw, dict):
+        raise PipelineError(f"{path} must hold a mapping, got {type(raw).__name__}")
+    return parse_params(raw, source=str(path))
+
+
+def parse_params(raw: dict[str, Any], source: str = "params") -> Params:
+    """Build Params from a composed config mapping."""
+
+    def need(mapping: dict[str, Any], key: str, where: str) -> Any:
+        if not isinstance(mapping, dict) or key not in mapping:
+            raise PipelineError(f"{source}: missing key '{where}{key}'; recompose params.yaml")
+        return mapping[key]
+
+    task = need(raw, "task", "")
+    if task not in ("classification", "regression"):
+        raise PipelineError(f"{source}: task must be classification or regression, got {task!r}")
+    data, split = need(raw, "data", ""), need(raw, "split", "")
+    model, evaluate = dict(need(raw, "model", "")), need(raw, "evaluate", "")
+    subset = need(data, "subset", "data.")
+    fraction = float(need(subset, "fraction", "data.subset."))
+    if not 0.0 < fraction <= 1.0:
+        raise PipelineError(f"{source}: data.subset.fraction must be in (0, 1], got {fraction}")
+    test_size = float(need(split, "test_size", "split."))
+    if not 0.0 < test_size < 1.0:
+        raise PipelineError(f"{source}: split.test_size must be in (0, 1), got {test_size}")
+    direction = need(evaluate, "direction", "evaluate.")
+    if direction not in ("lower", "higher"):
+        raise PipelineError(f"{source}: evaluate.direction must be lower or higher")
+    name = model.pop("name", None)
+    if not name:
+        raise PipelineError(f"{source}: missing key 'model.name'; pick a model with model=<name>")
+    return Params(
+        task=task,
+        data=DataParams(
+            raw_path=Path(need(data, "raw_path", "data.")),
+            target=need(data, "target", "data."),
+            numeric_features=tuple(need(data, "numeric_features", "data.") or ()),
+            categorical_features=tuple(need(data, "categorical_features", "data.") or ()),
+            subset=SubsetParams(fraction=fraction, seed=int(need(subset, "seed", "data.subset."))),
+        ),
+        split=SplitParams(test_size=test_size, seed=int(need(split, "seed", "split."))),
+        model=ModelParams(name=name, estimator_params=model),
+        evaluate=EvaluateParams(
+            primary_metric=need(evaluate, "primary_metric", "evaluate."),
+            direction=direction,
+            threshold=float(need(evaluate, "threshold", "evaluate.")),
+            tolerance=float(need(evaluate, "tolerance", "evaluate.")),
+        ),
+    )

@@ -1,0 +1,81 @@
+"""Stage 3: fit the model pipeline on the training split and save it with its lineage."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import PipelineError, run_stage
+from .files import write_json
+from .lineage import git_state, hashes, library_versions
+from .model_store import MODEL_PATH, save_model
+from .params import DataParams, Params, load_params
+from .pipeline import build_pipeline
+from .prepare import TRAIN_PATH
+
+log = logging.getLogger(__name__)
+LINEAGE_PATH = Path("models/model.json")
+CODE_DIR = Path(__file__).parent
+
+
+def training_subset(train_frame: pd.DataFrame, data_params: DataParams) -> pd.DataFrame:
+    """The rows to train on: all, or a seeded random fraction (CI trains on a subset)."""
+    subset = data_params.subset
+    if subset.fraction >= 1.0:
+        return train_frame
+    return train_frame.sample(frac=subset.fraction, random_state=subset.seed).sort_index()
+
+
+def train(train_frame: pd.DataFrame, params: Params):
+    """Fit the pipeline on `train_frame`; return the fitted model."""
+    data = params.data
+    model = build_pipeline(params.task, data, params.model)
+    if params.task == "classification" and train_frame[data.target].nunique() < 2:
+        raise PipelineError(
+            f"training data has one class of '{data.target}'; raise data.subset.fraction"
+        )
+    model.fit(train_frame[list(data.features)], train_frame[data.target])
+    return model
+
+
+def main() -> None:
+    params = load_params()
+    available = pd.read_parquet(TRAIN_PATH)
+    train_frame = training_subset(available, params.data)
+    started = time.perf_counter()
+    model = train(train_frame, params)
+    train_seconds = time.perf_counter() - started
+    save_model(model)
+    code_files = sorted(CODE_DIR.glob("*.py"))
+    write_json(
+        LINEAGE_PATH,
+        {
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "git": git_state(),
+            "data_md5": hashes([params.data.raw_path, TRAIN_PATH]),
+            "code_md5": hashes(code_files),
+            "params": asdict(params),
+            "libraries": library_versions(),
+            "train_seconds": round(train_seconds, 3),
+            "rows": {"train_available": len(available), "train_used": len(train_frame)},
+            "features": list(params.data.features),
+            "target": params.data.target,
+        },
+    )
+    log.info(
+        "trained %s on %d of %d rows in %.2f s -> %s",
+        params.model.name,
+        len(train_frame),
+        len(available),
+        train_seconds,
+        MODEL_PATH,
+    )
+
+
+if __name__ == "__main__":
+    run_stage(main)
