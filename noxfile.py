@@ -1,0 +1,71 @@
+"""Template repo tasks: `nox -s demo`, `nox -s tests`, `nox -s lint`, `nox -s relock`.
+
+Every session runs in a uv-made venv without system site-packages, so nothing installed on the
+machine (dvc, pandas, ...) can make a test pass by accident.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import nox
+import uv
+
+ROOT = Path(__file__).parent
+DEMO_DIR = ROOT / "demo-project"
+nox.options.default_venv_backend = "uv"
+nox.options.sessions = ["lint", "tests"]
+# Bytecode compiled once at install: every DVC stage is a new Python process.
+os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
+# The README runs `.venv/bin/nox` without activating the venv: put its uv on PATH for the
+# sessions and for the rendered project's setup task, which calls `uv`.
+os.environ["PATH"] = os.pathsep.join([str(Path(uv.find_uv_bin()).parent), os.environ["PATH"]])
+
+
+@nox.session(python=False)
+def demo(session: nox.Session) -> None:
+    """Render a project with default answers into ./demo-project and reproduce its pipeline."""
+    session.run("uv", "tool", "run", "--from", "copier==9.19.1", "copier", "--version", external=True)
+    if DEMO_DIR.exists():
+        shutil.rmtree(DEMO_DIR)
+    session.run(
+        "uv", "tool", "run", "--from", "copier==9.19.1", "copier", "copy", "--trust",
+        "--defaults", "--vcs-ref", "HEAD", str(ROOT), str(DEMO_DIR),
+        external=True,
+    )
+    session.chdir(DEMO_DIR)
+    session.run("uv", "run", "--locked", "dvc", "repro", external=True)
+    session.run("uv", "run", "--locked", "dvc", "metrics", "show", "--md", external=True)
+    session.log(f"Project in {DEMO_DIR}; try `cd demo-project && uv run dvc exp show`.")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """All template tests: render answer sets, run dvc repro and the generated test suites."""
+    session.install("-r", "requirements-test.txt")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff==0.17.6")
+    session.run("ruff", "check", "noxfile.py", "tests")
+    session.run("ruff", "format", "--check", "noxfile.py", "tests")
+
+
+@nox.session(python=False)
+def relock(session: nox.Session) -> None:
+    """Regenerate template/uv.lock from the default rendering (run after changing dependencies)."""
+    scratch = ROOT / ".nox" / "relock"
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    session.run(
+        "uv", "tool", "run", "--from", "copier==9.19.1", "copier", "copy", "--defaults",
+        "--skip-tasks", "--vcs-ref", "HEAD", str(ROOT), str(scratch),
+        external=True,
+    )
+    (scratch / "uv.lock").unlink(missing_ok=True)
+    session.run("uv", "lock", "--directory", str(scratch), external=True)
+    shutil.copy2(scratch / "uv.lock", ROOT / "template" / "uv.lock")

@@ -1,0 +1,141 @@
+"""The rendered project: exact files, no template leftovers, lint-clean, set up for real."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import palmerpenguins
+from conftest import TEMPLATE_ROOT, Project
+
+COMMON_FILES = {
+    ".copier-answers.yml",
+    ".dvc/.gitignore",
+    ".dvc/config",
+    ".dvcignore",
+    ".github/dependabot.yml",
+    ".github/workflows/ci.yml",
+    ".gitignore",
+    ".pre-commit-config.yaml",
+    ".python-version",
+    "README.md",
+    "dvc.yaml",
+    "noxfile.py",
+    "params.yaml",
+    "params/config.yaml",
+    "params/data/ci.yaml",
+    "params/data/penguins.yaml",
+    "params/evaluate/default.yaml",
+    "params/model/hist_gradient_boosting.yaml",
+    "params/model/random_forest.yaml",
+    "params/split/default.yaml",
+    "pyproject.toml",
+    "scripts/bootstrap.py",
+    "uv.lock",
+    *(
+        f"src/{{module}}/{name}.py"
+        for name in (
+            "__init__", "compose_params", "errors", "evaluate", "files", "lineage", "metrics",
+            "model_store", "params", "pipeline", "prepare", "schema", "train", "validate",
+        )
+    ),
+    "tests/conftest.py",
+    "tests/data/test_raw_data.py",
+    "tests/integration/test_pipeline_repro.py",
+    "tests/model/test_model_performance.py",
+    "tests/model/test_model_validation.py",
+    "tests/unit/test_files.py",
+    "tests/unit/test_metrics.py",
+    "tests/unit/test_model_store.py",
+    "tests/unit/test_params.py",
+    "tests/unit/test_pipeline.py",
+    "tests/unit/test_prepare.py",
+    "tests/unit/test_validate.py",
+}
+JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|%\}|\.jinja\b")
+
+
+def expected_files(project: Project) -> set[str]:
+    answers = project.answer_set
+    files = {name.replace("{module}", answers.module) for name in COMMON_FILES}
+    files.add("params/model/logistic_regression.yaml" if answers.task == "classification" else "params/model/ridge.yaml")
+    if answers.answers.get("data_remote", "none") == "none":
+        files.add("data/raw/penguins.csv")
+    else:
+        files |= {"data/raw/penguins.csv.dvc", "data/raw/.gitignore"}
+    return files
+
+
+def test_committed_file_set_is_exact(project: Project):
+    assert set(project.tracked_files) == expected_files(project)
+
+
+def test_setup_made_one_clean_commit(project: Project):
+    assert project.commit_count == 1
+    assert project.status == ""
+
+
+def test_no_template_syntax_left(project: Project):
+    for name in sorted(project.tracked_files):
+        path = project.path / name
+        if path.suffix in {".csv", ".lock"}:
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert not JINJA_LEFTOVER.search(text), f"{name}: {JINJA_LEFTOVER.search(text).group()!r}"
+
+
+def test_ruff_is_clean(project: Project):
+    project.run("ruff", "check", ".")
+    project.run("ruff", "format", "--check", ".")
+
+
+def test_tools_resolve_inside_the_project_venv(project: Project):
+    venv = (project.path / ".venv").resolve()
+    config = (venv / "pyvenv.cfg").read_text()
+    assert "include-system-site-packages = false" in config
+    for tool in ("dvc", "python"):
+        found = Path(project.run("which", tool).stdout.strip()).resolve()
+        assert found.is_relative_to(venv), f"{tool} resolves to {found}, outside {venv}"
+    imported = project.run("python", "-c", "import pandas, dvc; print(pandas.__file__, dvc.__file__)")
+    for module_file in imported.stdout.split():
+        assert Path(module_file).resolve().is_relative_to(venv)
+
+
+def test_lock_keeps_the_template_pins(project: Project):
+    def pins(lock_path: Path) -> dict[str, str]:
+        lock = tomllib.loads(lock_path.read_text())
+        return {p["name"]: p["version"] for p in lock["package"] if p.get("source", {}).get("editable") != "."}
+
+    assert pins(project.path / "uv.lock") == pins(TEMPLATE_ROOT / "template" / "uv.lock")
+    project.run("uv", "lock", "--check")
+
+
+def test_params_yaml_is_in_sync(project: Project):
+    done = project.run("python", "-m", f"{project.answer_set.module}.compose_params", "--check")
+    assert "in sync" in done.stdout
+
+
+def test_dvc_hydra_and_remote_config(project: Project):
+    dvc = project.venv_bin / "dvc"
+    assert project.run(dvc, "config", "hydra.enabled").stdout.strip() == "true"
+    assert project.run(dvc, "config", "hydra.config_dir").stdout.strip() == "params"
+    if project.answer_set.answers.get("data_remote") == "local":
+        remote = Path(project.run(dvc, "remote", "list").stdout.split()[1])
+        pushed = [p for p in remote.rglob("*") if p.is_file()]
+        assert len(pushed) == 1, "bootstrap should have pushed the raw data to the local remote"
+        assert pushed[0].read_bytes() == (project.path / "data/raw/penguins.csv").read_bytes()
+    else:
+        assert project.run(dvc, "remote", "list").stdout.strip() == ""
+
+
+def test_shipped_data_is_the_palmerpenguins_file():
+    shipped = TEMPLATE_ROOT / "template" / "data" / "raw" / "penguins.csv"
+    packaged = Path(palmerpenguins.__file__).parent / "data" / "penguins.csv"
+    assert shipped.read_bytes() == packaged.read_bytes()
+
+
+def test_readme_names_the_module_and_setup_command(project: Project):
+    text = (project.path / "README.md").read_text()
+    assert f"src/{project.answer_set.module}/" in text
+    assert "python3 scripts/bootstrap.py" in text
