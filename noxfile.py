@@ -31,8 +31,19 @@ def demo(session: nox.Session) -> None:
     if DEMO_DIR.exists():
         shutil.rmtree(DEMO_DIR)
     session.run(
-        "uv", "tool", "run", "--from", "copier==9.19.1", "copier", "copy", "--trust",
-        "--defaults", "--vcs-ref", "HEAD", str(ROOT), str(DEMO_DIR),
+        "uv",
+        "tool",
+        "run",
+        "--from",
+        "copier==9.19.1",
+        "copier",
+        "copy",
+        "--trust",
+        "--defaults",
+        "--vcs-ref",
+        "HEAD",
+        str(ROOT),
+        str(DEMO_DIR),
         external=True,
     )
     session.chdir(DEMO_DIR)
@@ -62,8 +73,19 @@ def relock(session: nox.Session) -> None:
     if scratch.exists():
         shutil.rmtree(scratch)
     session.run(
-        "uv", "tool", "run", "--from", "copier==9.19.1", "copier", "copy", "--defaults",
-        "--skip-tasks", "--vcs-ref", "HEAD", str(ROOT), str(scratch),
+        "uv",
+        "tool",
+        "run",
+        "--from",
+        "copier==9.19.1",
+        "copier",
+        "copy",
+        "--defaults",
+        "--skip-tasks",
+        "--vcs-ref",
+        "HEAD",
+        str(ROOT),
+        str(scratch),
         external=True,
     )
     (scratch / "uv.lock").unlink(missing_ok=True)

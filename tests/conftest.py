@@ -18,6 +18,8 @@ import pytest
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 TOOLS_BIN = Path(sys.executable).parent  # copier, uv, ruff of the test venv
+# Variables a surrounding venv or nox session sets, which would point uv at the wrong venv.
+OUTER_ENV = ("VIRTUAL_ENV", "PYTHONPATH", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "CONDA_PREFIX")
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Template Tests",
     "GIT_AUTHOR_EMAIL": "tests@example.com",
@@ -78,13 +80,14 @@ class Project:
         return self.path / ".venv" / "bin"
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+        env = {k: v for k, v in os.environ.items() if k not in OUTER_ENV}
         env["PATH"] = os.pathsep.join([str(self.venv_bin), str(TOOLS_BIN), env["PATH"]])
         return {**env, **GIT_IDENTITY}
 
     def run(self, *args: str | Path, cwd: Path | None = None, check: bool = True):
         done = subprocess.run(
             [str(a) for a in args],
+            check=False,  # checked below, with the output in the failure message
             cwd=cwd or self.path,
             env=self.env(),
             capture_output=True,
@@ -92,7 +95,9 @@ class Project:
             timeout=900,
         )
         if check and done.returncode != 0:
-            pytest.fail(f"{' '.join(map(str, args))} exited {done.returncode}:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+            command = " ".join(map(str, args))
+            output = f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+            pytest.fail(f"{command} exited {done.returncode}:\n{output}")
         return done
 
 
@@ -102,11 +107,12 @@ def copier_command(*args: str | Path) -> list[str]:
 
 def render(destination: Path, answers: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
     data = [arg for key, value in answers.items() for arg in ("--data", f"{key}={value}")]
-    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env = {k: v for k, v in os.environ.items() if k not in OUTER_ENV}
     env["PATH"] = os.pathsep.join([str(TOOLS_BIN), env["PATH"]])
     return subprocess.run(
         copier_command("copy", "--defaults", "--vcs-ref", "HEAD", *extra, *data, TEMPLATE_ROOT, destination),
         env={**env, **GIT_IDENTITY},
+        check=False,
         capture_output=True,
         text=True,
         timeout=900,

@@ -43,6 +43,7 @@ def test_setup_without_git_identity_fails_with_a_hint(tmp_path):
         [sys.executable, "scripts/bootstrap.py"],
         cwd=tmp_path / "project",
         env=env,
+        check=False,
         capture_output=True,
         text=True,
         timeout=120,

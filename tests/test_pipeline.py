@@ -85,8 +85,7 @@ def test_exp_run_composes_params_through_hydra(default_reproduced: Project):
     reproduced.run(dvc, "exp", "run", "--temp", "--name", "shallow", "-S", "model.max_depth=2")
     shown = json.loads(reproduced.run(dvc, "exp", "show", "--json").stdout)
     experiments = [
-        exp for commit in shown for exp in (commit.get("experiments") or [])
-        if exp.get("name") == "shallow"
+        exp for commit in shown for exp in (commit.get("experiments") or []) if exp.get("name") == "shallow"
     ]
     assert experiments, "experiment 'shallow' not listed by dvc exp show"
     data = experiments[0]["revs"][0]["data"]

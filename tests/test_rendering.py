@@ -36,8 +36,20 @@ COMMON_FILES = {
     *(
         f"src/{{module}}/{name}.py"
         for name in (
-            "__init__", "compose_params", "errors", "evaluate", "files", "lineage", "metrics",
-            "model_store", "params", "pipeline", "prepare", "schema", "train", "validate",
+            "__init__",
+            "compose_params",
+            "errors",
+            "evaluate",
+            "files",
+            "lineage",
+            "metrics",
+            "model_store",
+            "params",
+            "pipeline",
+            "prepare",
+            "schema",
+            "train",
+            "validate",
         )
     ),
     "tests/conftest.py",
@@ -59,7 +71,11 @@ JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|%\}|\.jinja\b")
 def expected_files(project: Project) -> set[str]:
     answers = project.answer_set
     files = {name.replace("{module}", answers.module) for name in COMMON_FILES}
-    files.add("params/model/logistic_regression.yaml" if answers.task == "classification" else "params/model/ridge.yaml")
+    files.add(
+        "params/model/logistic_regression.yaml"
+        if answers.task == "classification"
+        else "params/model/ridge.yaml"
+    )
     if answers.answers.get("data_remote", "none") == "none":
         files.add("data/raw/penguins.csv")
     else:
@@ -105,7 +121,9 @@ def test_tools_resolve_inside_the_project_venv(project: Project):
 def test_lock_keeps_the_template_pins(project: Project):
     def pins(lock_path: Path) -> dict[str, str]:
         lock = tomllib.loads(lock_path.read_text())
-        return {p["name"]: p["version"] for p in lock["package"] if p.get("source", {}).get("editable") != "."}
+        return {
+            p["name"]: p["version"] for p in lock["package"] if p.get("source", {}).get("editable") != "."
+        }
 
     assert pins(project.path / "uv.lock") == pins(TEMPLATE_ROOT / "template" / "uv.lock")
     project.run("uv", "lock", "--check")
