@@ -107,15 +107,16 @@ def test_ruff_is_clean(project: Project):
 
 
 def test_tools_resolve_inside_the_project_venv(project: Project):
-    venv = (project.path / ".venv").resolve()
-    config = (venv / "pyvenv.cfg").read_text()
-    assert "include-system-site-packages = false" in config
+    venv = project.path / ".venv"
+    assert "include-system-site-packages = false" in (venv / "pyvenv.cfg").read_text()
     for tool in ("dvc", "python"):
-        found = Path(project.run("which", tool).stdout.strip()).resolve()
-        assert found.is_relative_to(venv), f"{tool} resolves to {found}, outside {venv}"
-    imported = project.run("python", "-c", "import pandas, dvc; print(pandas.__file__, dvc.__file__)")
-    for module_file in imported.stdout.split():
-        assert Path(module_file).resolve().is_relative_to(venv)
+        found = Path(project.run("which", tool).stdout.strip())
+        assert found.parent == project.venv_bin, f"{tool} resolves to {found}, not {project.venv_bin}"
+    probe = "import sys, pandas, dvc; print(sys.prefix, pandas.__file__, dvc.__file__)"
+    prefix, *module_files = project.run("python", "-c", probe).stdout.split()
+    assert Path(prefix) == venv
+    for module_file in module_files:
+        assert Path(module_file).is_relative_to(venv), f"{module_file} imported from outside {venv}"
 
 
 def test_lock_keeps_the_template_pins(project: Project):

@@ -59,11 +59,13 @@ def main() -> None:
     model = load_model()
     test_frame = pd.read_parquet(TEST_PATH)
     predictions = predict_frame(model, test_frame, params)
-    metric_values = score(predictions, params.task)
+    # Rounded once, so metrics.json, the quality gate and the log all show the same numbers.
+    scores = score(predictions, params.task)
+    metric_values = {name: round(value, 6) for name, value in scores.items()}
     gate = quality_gate(metric_values, params.task, params.evaluate)
     with atomic_path(PREDICTIONS_PATH) as temp_path:
         predictions.to_csv(temp_path, index=False, float_format="%.6g")
-    write_json(METRICS_PATH, {name: round(value, 6) for name, value in metric_values.items()})
+    write_json(METRICS_PATH, metric_values)
     write_json(QUALITY_GATE_PATH, gate)
     verdict = "PASS" if gate["passed"] else "FAIL"
     comparison = "<=" if gate["direction"] == "lower" else ">="
