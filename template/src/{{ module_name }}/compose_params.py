@@ -9,11 +9,9 @@ The output matches what DVC's Hydra integration writes, so the two never fight o
 from __future__ import annotations
 
 import argparse
-import difflib
-import sys
 from pathlib import Path
 
-from .files import atomic_path
+from .files import sync_generated_file
 from .params import PARAMS_PATH
 
 CONFIG_DIR = Path("params")
@@ -37,30 +35,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="fail if params.yaml is stale")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. model=random_forest")
     args = parser.parse_args(argv)
-    composed = compose(args.overrides)
-    current = PARAMS_PATH.read_text(encoding="utf-8") if PARAMS_PATH.exists() else ""
-    if args.check:
-        if current == composed:
-            print(f"{PARAMS_PATH} is in sync with {CONFIG_DIR}/")
-            return 0
-        diff = difflib.unified_diff(
-            current.splitlines(keepends=True),
-            composed.splitlines(keepends=True),
-            f"{PARAMS_PATH} (committed)",
-            f"{PARAMS_PATH} (composed from {CONFIG_DIR}/)",
-        )
-        sys.stdout.writelines(diff)
-        print(
-            f"error: {PARAMS_PATH} differs from the composition of {CONFIG_DIR}/; "
-            f"edit {CONFIG_DIR}/ and run `python -m {__package__}.compose_params` to regenerate it",
-            file=sys.stderr,
-        )
-        return 1
-    if current != composed:
-        with atomic_path(PARAMS_PATH) as temp_path:
-            temp_path.write_text(composed, encoding="utf-8")
-        print(f"wrote {PARAMS_PATH}")
-    return 0
+    return sync_generated_file(
+        PARAMS_PATH,
+        compose(args.overrides),
+        check=args.check,
+        regenerate=f"python -m {__package__}.compose_params (edit {CONFIG_DIR}/, not {PARAMS_PATH})",
+    )
 
 
 if __name__ == "__main__":

@@ -21,9 +21,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-    )
+    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(handle)
     temp_path = Path(temp_name)
     try:
@@ -36,9 +34,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
 def write_json(target: str | Path, payload: Any) -> None:
     """Write `payload` as indented JSON, atomically (paths and dates become strings)."""
     with atomic_path(target) as temp_path:
-        temp_path.write_text(
-            json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
-        )
+        temp_path.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
 
 
 def file_md5(path: str | Path) -> str:
@@ -48,3 +44,30 @@ def file_md5(path: str | Path) -> str:
         for block in iter(lambda: stream.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def sync_generated_file(path: Path, content: str, check: bool, regenerate: str) -> int:
+    """Write a generated file, or with `check` compare it; 1 (and a diff) when it is stale."""
+    import difflib
+    import sys
+
+    current = path.read_text(encoding="utf-8") if path.exists() else ""
+    if check:
+        if current == content:
+            print(f"{path} is up to date")
+            return 0
+        sys.stdout.writelines(
+            difflib.unified_diff(
+                current.splitlines(keepends=True),
+                content.splitlines(keepends=True),
+                f"{path} (committed)",
+                f"{path} (generated)",
+            )
+        )
+        print(f"error: {path} is stale; regenerate it with `{regenerate}`", file=sys.stderr)
+        return 1
+    if current != content:
+        with atomic_path(path) as temp_path:
+            temp_path.write_text(content, encoding="utf-8")
+        print(f"wrote {path}")
+    return 0

@@ -22,9 +22,7 @@ def git_state(cwd: str | Path = ".") -> dict[str, Any]:
 
     def git(*args: str) -> str | None:
         try:
-            done = subprocess.run(
-                ["git", *args], cwd=cwd, capture_output=True, text=True, check=True, timeout=30
-            )
+            done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True, timeout=30)
         except (OSError, subprocess.SubprocessError):
             return None
         return done.stdout.strip()
@@ -46,6 +44,4 @@ def library_versions() -> dict[str, str | None]:
 
 def hashes(paths: list[Path]) -> dict[str, str]:
     """MD5 of each file (the hash dvc.lock records), keyed by its path."""
-    return {
-        Path(os.path.relpath(path)).as_posix(): file_md5(path) for path in paths if path.is_file()
-    }
+    return {Path(os.path.relpath(path)).as_posix(): file_md5(path) for path in paths if path.is_file()}

@@ -29,9 +29,7 @@ TASK_METRICS: dict[str, tuple[str, ...]] = {
 }
 
 
-def classification_metrics(
-    actual: Any, predicted: Any, probabilities: np.ndarray, classes: Any
-) -> dict[str, float]:
+def classification_metrics(actual: Any, predicted: Any, probabilities: np.ndarray, classes: Any) -> dict[str, float]:
     from sklearn import metrics
 
     return {
@@ -56,9 +54,7 @@ def passes_threshold(value: float, threshold: float, direction: Direction) -> bo
     return value <= threshold if direction == "lower" else value >= threshold
 
 
-def quality_gate(
-    metric_values: dict[str, float], task: Task, bar: EvaluateParams
-) -> dict[str, Any]:
+def quality_gate(metric_values: dict[str, float], task: Task, bar: EvaluateParams) -> dict[str, Any]:
     """Check the primary metric against the absolute quality bar in params/evaluate/."""
     if bar.primary_metric not in TASK_METRICS[task]:
         raise PipelineError(
@@ -68,8 +64,7 @@ def quality_gate(
     expected = DIRECTIONS[bar.primary_metric]
     if bar.direction != expected:
         raise PipelineError(
-            f"params/evaluate: {bar.primary_metric} is better when {expected}, "
-            f"but direction is '{bar.direction}'"
+            f"params/evaluate: {bar.primary_metric} is better when {expected}, but direction is '{bar.direction}'"
         )
     value = metric_values[bar.primary_metric]
     return {

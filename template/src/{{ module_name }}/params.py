@@ -72,9 +72,7 @@ def load_params(path: str | Path = PARAMS_PATH) -> Params:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise PipelineError(
-            f"{path} not found: run `python -m <package>.compose_params` in the project root"
-        ) from None
+        raise PipelineError(f"{path} not found: run `python -m <package>.compose_params` in the project root") from None
     if not isinstance(raw, dict):
         raise PipelineError(f"{path} must hold a mapping, got {type(raw).__name__}")
     return parse_params(raw, source=str(path))

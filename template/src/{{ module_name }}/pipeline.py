@@ -70,7 +70,5 @@ def build_pipeline(task: Task, data_params: DataParams, model_params: ModelParam
         )
         transformers.append(("categorical", categorical, list(data_params.categorical_features)))
     if not transformers:
-        raise PipelineError(
-            "params/data: no features; set numeric_features or categorical_features"
-        )
+        raise PipelineError("params/data: no features; set numeric_features or categorical_features")
     return Pipeline([("preprocess", ColumnTransformer(transformers)), ("model", estimator)])

@@ -15,12 +15,8 @@ SEXES = ("female", "male")
 
 RAW_SCHEMA = pa.DataFrameSchema(
     {
-        "species": pa.Column(
-            str, pa.Check.isin(SPECIES), description="Penguin species (label for classification)"
-        ),
-        "island": pa.Column(
-            str, pa.Check.isin(ISLANDS), description="Island in the Palmer Archipelago"
-        ),
+        "species": pa.Column(str, pa.Check.isin(SPECIES), description="Penguin species (label for classification)"),
+        "island": pa.Column(str, pa.Check.isin(ISLANDS), description="Island in the Palmer Archipelago"),
         "bill_length_mm": pa.Column(
             float,
             pa.Check.in_range(25, 70),
@@ -55,9 +51,7 @@ RAW_SCHEMA = pa.DataFrameSchema(
             nullable=True,
             description="Sex; missing for 11 penguins, kept as its own 'missing' category",
         ),
-        "year": pa.Column(
-            int, pa.Check.in_range(2000, 2100), coerce=True, description="Year of the study"
-        ),
+        "year": pa.Column(int, pa.Check.in_range(2000, 2100), coerce=True, description="Year of the study"),
     },
     name="penguins_raw",
     # Extra columns are allowed and dropped with a warning: upstream exports often add columns,
@@ -67,3 +61,19 @@ RAW_SCHEMA = pa.DataFrameSchema(
 
 # Columns whose values are categories: prepare stores them with a categorical dtype.
 CATEGORICAL_COLUMNS = ("species", "island", "sex")
+
+
+def allowed_categories(column: str) -> tuple[str, ...] | None:
+    """The categories the data dictionary allows for `column`, or None if it is not categorical."""
+    for check in RAW_SCHEMA.columns[column].checks:
+        if "allowed_values" in check.statistics:
+            return tuple(check.statistics["allowed_values"])
+    return None
+
+
+def documented_range(column: str) -> tuple[float, float] | None:
+    """The (min, max) the data dictionary allows for `column`, or None if it has no range."""
+    for check in RAW_SCHEMA.columns[column].checks:
+        if "min_value" in check.statistics and "max_value" in check.statistics:
+            return float(check.statistics["min_value"]), float(check.statistics["max_value"])
+    return None

@@ -36,9 +36,7 @@ def train(train_frame: pd.DataFrame, params: Params):
     data = params.data
     model = build_pipeline(params.task, data, params.model)
     if params.task == "classification" and train_frame[data.target].nunique() < 2:
-        raise PipelineError(
-            f"training data has one class of '{data.target}'; raise data.subset.fraction"
-        )
+        raise PipelineError(f"training data has one class of '{data.target}'; raise data.subset.fraction")
     model.fit(train_frame[list(data.features)], train_frame[data.target])
     return model
 

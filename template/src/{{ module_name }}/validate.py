@@ -29,9 +29,7 @@ def read_raw_csv(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path)
     except FileNotFoundError:
-        raise PipelineError(
-            f"{path}: file not found; check data.raw_path in params/data/"
-        ) from None
+        raise PipelineError(f"{path}: file not found; check data.raw_path in params/data/") from None
     except pd.errors.EmptyDataError:
         raise PipelineError(f"{path}: file is empty; expected a CSV with a header row") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
@@ -44,9 +42,7 @@ def read_raw_csv(path: Path) -> pd.DataFrame:
 
 def check_raw(frame: pd.DataFrame, path: Path, data_params: DataParams) -> pd.DataFrame:
     """Validate against the schema; return the frame with schema columns only, types coerced."""
-    unknown_roles = [
-        c for c in (data_params.target, *data_params.features) if c not in RAW_SCHEMA.columns
-    ]
+    unknown_roles = [c for c in (data_params.target, *data_params.features) if c not in RAW_SCHEMA.columns]
     if unknown_roles:
         raise PipelineError(
             f"params/data: {', '.join(map(repr, unknown_roles))} not in the data dictionary; "
@@ -71,9 +67,7 @@ def check_raw(frame: pd.DataFrame, path: Path, data_params: DataParams) -> pd.Da
 def describe_failures(failure_cases: pd.DataFrame) -> str:
     """Summarise pandera's failure cases as one line: column, problem, CSV line numbers."""
     problems = []
-    for (column, check), cases in failure_cases.groupby(
-        ["column", "check"], sort=False, dropna=False
-    ):
+    for (column, check), cases in failure_cases.groupby(["column", "check"], sort=False, dropna=False):
         rows = cases["index"].dropna()
         # Data row i is on CSV line i + 2 (line 1 is the header).
         lines = sorted({int(row) + 2 for row in rows})

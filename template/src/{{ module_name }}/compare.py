@@ -1,0 +1,147 @@
+"""A/B comparison of two model versions on the same test rows, paired by row_id.
+
+Each metric's difference (head - base) gets a 95% paired-bootstrap interval: the same resampled
+rows are scored for both versions, so row difficulty cancels out and small real changes show.
+Metrics are computed from bootstrap weights in one matrix product per metric (no Python loop
+over resamples), with formulas checked against scikit-learn in the tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import PipelineError
+from .metrics import DIRECTIONS, TASK_METRICS, Direction
+from .prepare import ROW_ID
+
+MIN_PAIRED_ROWS = 30
+LOG_LOSS_EPS = np.finfo(float).eps
+
+
+@dataclass(frozen=True)
+class MetricComparison:
+    metric: str
+    direction: Direction
+    base: float
+    head: float
+    delta: float
+    ci_low: float
+    ci_high: float
+
+    @property
+    def significant(self) -> bool:
+        """The interval excludes zero."""
+        return self.ci_low > 0 or self.ci_high < 0
+
+    @property
+    def worse(self) -> bool:
+        return self.delta > 0 if self.direction == "lower" else self.delta < 0
+
+
+@dataclass(frozen=True)
+class Comparison:
+    metrics: list[MetricComparison]
+    paired_rows: int
+    base_only_rows: int
+    head_only_rows: int
+
+    @property
+    def enough_rows(self) -> bool:
+        return self.paired_rows >= MIN_PAIRED_ROWS
+
+    def get(self, metric: str) -> MetricComparison:
+        return next(m for m in self.metrics if m.metric == metric)
+
+
+def weighted_metrics(predictions: pd.DataFrame, task: str, weights: np.ndarray) -> dict[str, np.ndarray]:
+    """Every metric of `task` for each row of `weights` (resamples x rows of counts)."""
+    n = weights.sum(axis=1)
+    if task == "regression":
+        actual = predictions["actual"].to_numpy(float)
+        error = predictions["predicted"].to_numpy(float) - actual
+        squared = weights @ error**2
+        mean_actual = (weights @ actual) / n
+        total = weights @ actual**2 - n * mean_actual**2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r2 = 1 - squared / total
+        return {"rmse": np.sqrt(squared / n), "mae": (weights @ np.abs(error)) / n, "r2": r2}
+    proba_columns = [c for c in predictions.columns if c.startswith("proba_")]
+    classes = [c.removeprefix("proba_") for c in proba_columns]
+    actual = predictions["actual"].astype(str).to_numpy()
+    predicted = predictions["predicted"].astype(str).to_numpy()
+    is_actual = np.stack([actual == label for label in classes], axis=1).astype(float)
+    is_predicted = np.stack([predicted == label for label in classes], axis=1).astype(float)
+    # sklearn's log_loss renormalises each row and clips at machine epsilon; so do we.
+    probabilities = predictions[proba_columns].to_numpy(float)
+    probabilities = probabilities / probabilities.sum(axis=1, keepdims=True)
+    p_true = np.clip((probabilities * is_actual).sum(axis=1), LOG_LOSS_EPS, 1 - LOG_LOSS_EPS)
+    true_positive = weights @ (is_actual * is_predicted)
+    support = weights @ is_actual
+    predicted_count = weights @ is_predicted
+    with np.errstate(divide="ignore", invalid="ignore"):
+        recall = np.where(support > 0, true_positive / support, np.nan)
+        f1 = np.where(support + predicted_count > 0, 2 * true_positive / (support + predicted_count), 0.0)
+    present = (support > 0) | (predicted_count > 0)
+    return {
+        "log_loss": (weights @ -np.log(p_true)) / n,
+        "balanced_accuracy": np.nanmean(recall, axis=1),
+        "accuracy": (weights @ (actual == predicted).astype(float)) / n,
+        "f1_macro": np.where(present, f1, 0.0).sum(axis=1) / present.sum(axis=1),
+    }
+
+
+def pair_rows(base: pd.DataFrame, head: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows both versions scored, in the same order, with the same actual value."""
+    shared = np.intersect1d(base[ROW_ID].to_numpy(), head[ROW_ID].to_numpy())
+    base_rows = base.set_index(ROW_ID).loc[shared].reset_index()
+    head_rows = head.set_index(ROW_ID).loc[shared].reset_index()
+    if not (base_rows["actual"].astype(str) == head_rows["actual"].astype(str)).all():
+        raise PipelineError("base and head disagree on the actual value of some row_id; data changed")
+    return base_rows, head_rows
+
+
+def compare(
+    base: pd.DataFrame,
+    head: pd.DataFrame,
+    task: str,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> Comparison:
+    """Paired comparison of two per-row prediction tables (as written by `evaluate`)."""
+    base_rows, head_rows = pair_rows(base, head)
+    rows = len(base_rows)
+    if rows == 0:
+        raise PipelineError("base and head share no row_id; nothing to compare")
+    generator = np.random.default_rng(seed)
+    resample_weights = generator.multinomial(rows, np.full(rows, 1 / rows), size=resamples).astype(float)
+    point_weights = np.ones((1, rows))
+    base_point = weighted_metrics(base_rows, task, point_weights)
+    head_point = weighted_metrics(head_rows, task, point_weights)
+    base_boot = weighted_metrics(base_rows, task, resample_weights)
+    head_boot = weighted_metrics(head_rows, task, resample_weights)
+    comparisons = []
+    for metric in TASK_METRICS[task]:
+        deltas = head_boot[metric] - base_boot[metric]
+        low, high = np.nanpercentile(deltas, [2.5, 97.5])
+        base_value, head_value = float(base_point[metric][0]), float(head_point[metric][0])
+        comparisons.append(
+            MetricComparison(
+                metric=metric,
+                direction=DIRECTIONS[metric],
+                base=base_value,
+                head=head_value,
+                delta=head_value - base_value,
+                ci_low=float(low),
+                ci_high=float(high),
+            )
+        )
+    shared = set(base_rows[ROW_ID])
+    return Comparison(
+        metrics=comparisons,
+        paired_rows=rows,
+        base_only_rows=int((~base[ROW_ID].isin(shared)).sum()),
+        head_only_rows=int((~head[ROW_ID].isin(shared)).sum()),
+    )

@@ -1,0 +1,60 @@
+"""Write docs/data_dictionary.md from the pandera schema, or check that it is current.
+
+The schema is the source of truth; the markdown is for people. A test fails when it is stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .files import sync_generated_file
+from .schema import RAW_SCHEMA, allowed_categories, documented_range
+
+DICTIONARY_PATH = Path("docs/data_dictionary.md")
+
+
+def render() -> str:
+    lines = [
+        "# Data dictionary",
+        "",
+        f"Generated from `schema.py` ({RAW_SCHEMA.name}) by `python -m {__package__}.data_dictionary`;"
+        " do not edit by hand.",
+        "",
+        "| column | type | nulls | allowed values | description |",
+        "|---|---|---|---|---|",
+    ]
+    for name, column in RAW_SCHEMA.columns.items():
+        categories = allowed_categories(name)
+        limits = documented_range(name)
+        if categories is not None:
+            allowed = ", ".join(categories)
+        elif limits is not None:
+            allowed = f"{limits[0]:g} to {limits[1]:g}"
+        else:
+            allowed = "any"
+        nulls = "allowed" if column.nullable else "not allowed"
+        lines.append(f"| `{name}` | {column.dtype} | {nulls} | {allowed} | {column.description} |")
+    lines += [
+        "",
+        "Columns not listed here are ignored with a warning. Rows repeated exactly are dropped",
+        "(the count is logged); rows without a target value are dropped before training.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if the file is stale")
+    args = parser.parse_args(argv)
+    return sync_generated_file(
+        DICTIONARY_PATH,
+        render(),
+        check=args.check,
+        regenerate=f"python -m {__package__}.data_dictionary",
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
