@@ -38,20 +38,9 @@ COMMON_FILES = {
     *(
         f"src/{{module}}/{name}.py"
         for name in (
-            "__init__",
-            "compose_params",
-            "errors",
-            "evaluate",
-            "files",
-            "lineage",
-            "metrics",
-            "model_store",
-            "params",
-            "pipeline",
-            "prepare",
-            "schema",
-            "train",
-            "validate",
+            *("__init__", "schema", "validate", "prepare", "pipeline", "train", "evaluate"),
+            *("model_store", "predict", "compare", "drift", "latency", "lineage", "metrics"),
+            *("params", "compose_params", "data_dictionary", "errors", "files"),
         )
     ),
     "tests/conftest.py",
@@ -140,7 +129,7 @@ def test_lock_keeps_the_template_pins(project: Project):
 
 def test_params_yaml_is_in_sync(project: Project):
     done = project.run("python", "-m", f"{project.answer_set.module}.compose_params", "--check")
-    assert "in sync" in done.stdout
+    assert "params.yaml is up to date" in done.stdout
 
 
 def test_dvc_hydra_and_remote_config(project: Project):
