@@ -15,37 +15,31 @@ import uv
 
 ROOT = Path(__file__).parent
 DEMO_DIR = ROOT / "demo-project"
+COPIER = "copier==9.19.1"
 nox.options.default_venv_backend = "uv"
 nox.options.sessions = ["lint", "tests"]
-# Bytecode compiled once at install: every DVC stage is a new Python process.
-os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
 # The README runs `.venv/bin/nox` without activating the venv: put its uv on PATH for the
 # sessions and for the rendered project's setup task, which calls `uv`.
 os.environ["PATH"] = os.pathsep.join([str(Path(uv.find_uv_bin()).parent), os.environ["PATH"]])
 
 
+def copier_copy(session: nox.Session, destination: Path, *options: str) -> None:
+    """Render this repo's working tree (--vcs-ref HEAD) with default answers into `destination`."""
+    if destination.exists():
+        shutil.rmtree(destination)
+    session.run(
+        *("uv", "tool", "run", "--from", COPIER, "copier", "copy", "--defaults", "--vcs-ref", "HEAD"),
+        *options,
+        str(ROOT),
+        str(destination),
+        external=True,
+    )
+
+
 @nox.session(python=False)
 def demo(session: nox.Session) -> None:
     """Render a project with default answers into ./demo-project and reproduce its pipeline."""
-    session.run("uv", "tool", "run", "--from", "copier==9.19.1", "copier", "--version", external=True)
-    if DEMO_DIR.exists():
-        shutil.rmtree(DEMO_DIR)
-    session.run(
-        "uv",
-        "tool",
-        "run",
-        "--from",
-        "copier==9.19.1",
-        "copier",
-        "copy",
-        "--trust",
-        "--defaults",
-        "--vcs-ref",
-        "HEAD",
-        str(ROOT),
-        str(DEMO_DIR),
-        external=True,
-    )
+    copier_copy(session, DEMO_DIR, "--trust")
     session.chdir(DEMO_DIR)
     session.run("uv", "run", "--locked", "dvc", "repro", external=True)
     session.run("uv", "run", "--locked", "dvc", "metrics", "show", "--md", external=True)
@@ -55,7 +49,8 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """All template tests: render answer sets, run dvc repro and the generated test suites."""
-    session.install("-r", "requirements-test.txt")
+    # Bytecode compiled once at install, not again in every test process.
+    session.install("-r", "requirements-test.txt", env={"UV_COMPILE_BYTECODE": "1"})
     session.run("pytest", *session.posargs)
 
 
@@ -70,24 +65,7 @@ def lint(session: nox.Session) -> None:
 def relock(session: nox.Session) -> None:
     """Regenerate template/uv.lock from the default rendering (run after changing dependencies)."""
     scratch = ROOT / ".nox" / "relock"
-    if scratch.exists():
-        shutil.rmtree(scratch)
-    session.run(
-        "uv",
-        "tool",
-        "run",
-        "--from",
-        "copier==9.19.1",
-        "copier",
-        "copy",
-        "--defaults",
-        "--skip-tasks",
-        "--vcs-ref",
-        "HEAD",
-        str(ROOT),
-        str(scratch),
-        external=True,
-    )
+    copier_copy(session, scratch, "--skip-tasks")
     (scratch / "uv.lock").unlink(missing_ok=True)
     session.run("uv", "lock", "--directory", str(scratch), external=True)
     shutil.copy2(scratch / "uv.lock", ROOT / "template" / "uv.lock")
