@@ -17,6 +17,10 @@ COMMON_FILES = {
     ".github/dependabot.yml",
     ".github/workflows/ci.yml",
     ".github/workflows/daily.yml",
+    ".github/workflows/model-check-comment.yml",
+    ".github/workflows/pr.yml",
+    ".github/workflows/release.yml",
+    ".github/workflows/train.yml",
     ".gitignore",
     ".pre-commit-config.yaml",
     ".python-version",
@@ -40,7 +44,7 @@ COMMON_FILES = {
         for name in (
             *("__init__", "schema", "validate", "prepare", "pipeline", "train", "evaluate"),
             *("model_store", "predict", "compare", "drift", "latency", "lineage", "metrics"),
-            *("params", "compose_params", "data_dictionary", "errors", "files"),
+            *("params", "compose_params", "data_dictionary", "errors", "files", "ci", "report"),
         )
     ),
     "tests/conftest.py",

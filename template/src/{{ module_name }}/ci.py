@@ -1,0 +1,213 @@
+"""CI entry points, so the workflow YAML stays thin and the logic is plain, tested Python.
+
+    python -m <package>.ci pr     train base and head on the CI subset, write the report
+    python -m <package>.ci gate   exit 1 when the report's verdict is FAIL (and the gate blocks)
+    python -m <package>.ci skip REASON   write a "skipped" report (fork PRs without secrets)
+
+The poster (.github/workflows/model-check-comment.yml) runs no project code: it checks the
+artifact and calls `cml comment update` in a few lines of shell.
+
+Inputs come from the environment (see each function); outputs go to $REPORT_DIR.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import yaml
+
+from .errors import PipelineError, run_stage
+
+REPORT_DIR = Path(os.environ.get("REPORT_DIR", "pr-report"))
+RUN_FILES = {  # file in the report folder: where the pipeline writes it
+    "metrics.json": "metrics/metrics.json",
+    "quality_gate.json": "metrics/quality_gate.json",
+    "predictions.csv": "reports/predictions.csv",
+    "validation.json": "reports/validation.json",
+    "model.json": "models/model.json",
+    "params.yaml": "params.yaml",
+}
+
+
+def env(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name, default)
+    if value is None or value == "":
+        raise PipelineError(f"environment variable {name} is not set; the workflow must pass it")
+    return value
+
+
+def git(*args: str, cwd: Path | None = None) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise PipelineError(f"git {' '.join(args)} failed: {done.stderr.strip().splitlines()[-1:]}")
+    return done.stdout.strip()
+
+
+def ci_overrides(project: Path) -> list[str]:
+    """The CI subset from head's params/data/ci.yaml, as overrides both commits accept (++)."""
+    ci_config = yaml.safe_load((project / "params/data/ci.yaml").read_text(encoding="utf-8"))
+    subset = ci_config["subset"]
+    return [f"++data.subset.fraction={subset['fraction']}", f"++data.subset.seed={subset['seed']}"]
+
+
+def compose_ci_params(project: Path, overrides: list[str]) -> str | None:
+    """Write `project`'s params.yaml with the CI overrides; None, or why it cannot.
+
+    Sequential on purpose: Hydra's global state does not allow two compositions at once.
+    """
+    from .compose_params import compose
+
+    try:
+        (project / "params.yaml").write_text(compose(overrides, project / "params"), encoding="utf-8")
+    except Exception as error:  # a base whose params/ cannot take the overrides
+        return f"cannot compose its params: {str(error).splitlines()[0]}"
+    return None
+
+
+def run_pipeline(project: Path, log_path: Path, cache_dir: Path) -> str | None:
+    """`dvc repro` in `project` with its own code and the shared cache; None or the error."""
+    venv_bin = Path(sys.executable).parent
+    run_env = {
+        **os.environ,
+        # The project's own code, not the installed head package: base runs base's code.
+        "PYTHONPATH": str(project / "src"),
+        "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}",
+    }
+    commands = [["dvc", "cache", "dir", "--local", str(cache_dir)], ["dvc", "repro"]]
+    with log_path.open("w", encoding="utf-8") as log:
+        for command in commands:
+            done = subprocess.run(command, cwd=project, env=run_env, stdout=log, stderr=subprocess.STDOUT)
+            if done.returncode != 0:
+                lines = log_path.read_text(encoding="utf-8").strip().splitlines()
+                errors = [line for line in lines if line.startswith(("error:", "ERROR"))]
+                return (errors or lines or ["no output"])[-1][:300]
+    return None
+
+
+def collect(project: Path, destination: Path) -> None:
+    destination.mkdir(parents=True, exist_ok=True)
+    for name, source in RUN_FILES.items():
+        shutil.copy2(project / source, destination / name)
+    size = (project / "models/model.skops").stat().st_size
+    (destination / "model_size.json").write_text(json.dumps({"bytes": size}), encoding="utf-8")
+
+
+def raw_drift(base_project: Path, head_project: Path, head_params: dict):
+    """Column shifts between base and head raw data, or None when the files are identical."""
+    import pandas as pd
+
+    from .drift import distribution_shift
+    from .files import file_md5
+
+    raw = head_params["data"]["raw_path"]
+    if file_md5(base_project / raw) == file_md5(head_project / raw):
+        return None
+    data = head_params["data"]
+    return distribution_shift(
+        pd.read_csv(base_project / raw),
+        pd.read_csv(head_project / raw),
+        data["numeric_features"],
+        data["categorical_features"],
+    )
+
+
+def pr() -> None:
+    """Env: BASE_SHA, HEAD_SHA, PR_NUMBER; optional BASE_REF, REPORT_DIR, GITHUB_STEP_SUMMARY."""
+    from .report import ReportContext, RunResult, build_report
+
+    head_project = Path.cwd()
+    head_sha, pr_number = env("HEAD_SHA"), env("PR_NUMBER")
+    merge_base = git("merge-base", env("BASE_SHA"), head_sha)
+    REPORT_DIR.mkdir(parents=True, exist_ok=True)
+    overrides = ci_overrides(head_project)
+    cache_dir = head_project / ".dvc" / "cache"
+    with tempfile.TemporaryDirectory(prefix="base-") as scratch:
+        base_project = Path(scratch) / "base"
+        git("worktree", "add", "--detach", "--quiet", str(base_project), merge_base)
+        try:
+            base_error = compose_ci_params(base_project, overrides)
+            head_error = compose_ci_params(head_project, overrides)
+            # Base and head in parallel, one process per core (estimators are single-threaded).
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                base_job = None
+                if base_error is None:
+                    base_job = pool.submit(run_pipeline, base_project, REPORT_DIR / "base.log", cache_dir)
+                if head_error is None:
+                    head_error = pool.submit(run_pipeline, head_project, REPORT_DIR / "head.log", cache_dir).result()
+                if base_job is not None:
+                    base_error = base_job.result()
+            if head_error:
+                raise PipelineError(f"head {head_sha[:7]} failed in the pipeline: {head_error}")
+            collect(head_project, REPORT_DIR / "head")
+            head = RunResult.load(REPORT_DIR / "head")
+            base = None
+            if base_error is None:
+                collect(base_project, REPORT_DIR / "base")
+                base = RunResult.load(REPORT_DIR / "base")
+            drift = raw_drift(base_project, head_project, head.params)
+        finally:
+            git("worktree", "remove", "--force", str(base_project))
+    context = ReportContext(
+        base_sha=merge_base,
+        head_sha=head_sha,
+        base_ref=os.environ.get("BASE_REF") or "the base branch",
+        base_error=None if base_error is None else f"base `{merge_base[:7]}` did not run: {base_error}",
+        drift=drift,
+    )
+    report, verdict = build_report(base, head, context)
+    write_outputs(report, verdict.as_json(), pr_number, head_sha)
+
+
+def write_outputs(report: str, verdict: dict, pr_number: str, head_sha: str) -> None:
+    REPORT_DIR.mkdir(parents=True, exist_ok=True)
+    (REPORT_DIR / "report.md").write_text(report, encoding="utf-8")
+    (REPORT_DIR / "verdict.json").write_text(json.dumps(verdict, indent=2), encoding="utf-8")
+    (REPORT_DIR / "pr_number").write_text(pr_number, encoding="utf-8")
+    (REPORT_DIR / "head_sha").write_text(head_sha, encoding="utf-8")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with Path(summary).open("a", encoding="utf-8") as stream:
+            stream.write(report)
+    print(f"{verdict['verdict']}: {verdict['headline']}")
+
+
+def skip(reason: str) -> None:
+    """A run that cannot train (e.g. a fork PR without the data remote's secrets): say so, stay green."""
+    report = f"## ⏭️ Model check: skipped — {reason}\n"
+    verdict = {"verdict": "SKIPPED", "headline": reason, "reasons": []}
+    write_outputs(report, verdict, env("PR_NUMBER"), env("HEAD_SHA"))
+
+
+def gate() -> None:
+    """Env: GATE_BLOCKS_MERGE (true/false). Exit 1 on a FAIL verdict when the gate blocks."""
+    verdict_path = REPORT_DIR / "verdict.json"
+    if not verdict_path.exists():
+        raise PipelineError(f"no {verdict_path}: the model check did not finish (see the step above)")
+    verdict = json.loads(verdict_path.read_text(encoding="utf-8"))
+    blocks = os.environ.get("GATE_BLOCKS_MERGE", "true").lower() == "true"
+    print(f"verdict {verdict['verdict']}: {verdict['headline']}")
+    if verdict["verdict"] == "FAIL" and blocks:
+        raise PipelineError(f"model check failed: {verdict['headline']}")
+
+
+COMMANDS = {"pr": pr, "gate": gate}
+
+
+def main() -> None:
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS and sys.argv[1] != "skip":
+        raise PipelineError(f"usage: python -m {__package__}.ci {{{','.join([*COMMANDS, 'skip'])}}} [reason]")
+    if sys.argv[1] == "skip":
+        skip(" ".join(sys.argv[2:]) or "no reason given")
+    else:
+        COMMANDS[sys.argv[1]]()
+
+
+if __name__ == "__main__":
+    run_stage(main)

@@ -1,0 +1,250 @@
+"""The pull-request workflow, run step by step by the harness in a rendered project's clone.
+
+Each scenario pushes a PR branch to a local "origin", runs model-check (pr.yml) as GitHub would
+for that PR, then the comment poster (model-check-comment.yml) for the finished run, and reads
+what the recording `cml` stand-in would have posted.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import GIT_IDENTITY, LOGREG_LOCAL_REMOTE, TOOLS_BIN, Project, rendered_project
+from workflow_harness import HarnessError, Runner
+
+REPOSITORY = "acme/penguins"
+
+
+class FakeGitHub:
+    """A local origin repo plus the harness, with the PR bookkeeping GitHub would do."""
+
+    def __init__(self, project: Project, root: Path, secrets: dict[str, str] | None = None):
+        self.origin = root / "origin"
+        subprocess.run(["git", "clone", "--quiet", str(project.path), str(self.origin)], check=True)
+        self.project = project
+        self.runner = Runner(self.origin, root, TOOLS_BIN, secrets or {})
+        self.pulls: dict[str, dict] = {}
+
+    def git(self, *args: str) -> str:
+        done = subprocess.run(
+            ["git", *args],
+            cwd=self.origin,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**subprocess.os.environ, **GIT_IDENTITY},
+        )
+        return done.stdout.strip()
+
+    def push(self, branch: str, edits: dict[str, tuple[str, str]], message: str) -> str:
+        """Commit text replacements (file: (old, new)) on `branch` (made from main if new)."""
+        existing = self.git("branch", "--list", branch)
+        self.git("checkout", "--quiet", branch if existing else "-b", *([] if existing else [branch, "main"]))
+        for name, (old, new) in edits.items():
+            path = self.origin / name
+            text = path.read_text()
+            assert old in text, f"{old!r} not in {name}"
+            path.write_text(text.replace(old, new))
+        if any(name.startswith("params/") for name in edits):
+            module = self.project.answer_set.module
+            subprocess.run(
+                [str(self.project.venv_bin / "python"), "-m", f"{module}.compose_params"],
+                cwd=self.origin,
+                check=True,
+                capture_output=True,
+            )
+        self.git("commit", "--quiet", "--all", "-m", message)
+        head = self.git("rev-parse", "HEAD")
+        self.git("checkout", "--quiet", "main")
+        return head
+
+    def open_pr(self, number: int, branch: str, head_sha: str, fork: bool = False) -> dict:
+        main_sha = self.git("rev-parse", "main")
+        pull = {
+            "number": number,
+            "base": {"sha": main_sha, "ref": "main"},
+            "head": {
+                "sha": head_sha,
+                "ref": branch,
+                "repo": {"full_name": "someone/fork" if fork else REPOSITORY},
+            },
+        }
+        self.pulls[str(number)] = {"head_sha": head_sha}
+        self.runner.gh_state.write_text(json.dumps({"pulls": self.pulls}))
+        return pull
+
+    def model_check(self, pull: dict):
+        workflow = self.workspace_file(".github/workflows/pr.yml")
+        github = {
+            "repository": REPOSITORY,
+            "sha": pull["head"]["sha"],
+            "ref": f"refs/pull/{pull['number']}/merge",
+            "base_ref": "main",
+            "head_ref": pull["head"]["ref"],
+            "token": "ghs_fake_token",
+        }
+        return self.runner.run(workflow, "pull_request", {"pull_request": pull}, github)["model-check"]
+
+    def post_comment(self, pull: dict, conclusion: str):
+        workflow = self.workspace_file(".github/workflows/model-check-comment.yml")
+        event = {
+            "workflow_run": {
+                "id": 4242,
+                "event": "pull_request",
+                "conclusion": conclusion,
+                "head_sha": pull["head"]["sha"],
+                "head_branch": pull["head"]["ref"],
+                "head_repository": {"full_name": pull["head"]["repo"]["full_name"]},
+            }
+        }
+        github = {
+            "repository": REPOSITORY,
+            "sha": self.git("rev-parse", "main"),
+            "ref": "refs/heads/main",
+            "token": "ghs_fake_token",
+        }
+        return self.runner.run(workflow, "workflow_run", event, github)["post"]
+
+    def workspace_file(self, name: str) -> Path:
+        return self.origin / name  # workflows run from the default branch's copy
+
+    def comments(self, pr: int) -> list[dict]:
+        if not self.runner.cml_state.exists():
+            return []
+        return [c for c in json.loads(self.runner.cml_state.read_text())["comments"] if c["pr"] == pr]
+
+
+@pytest.fixture(scope="module")
+def github(default_project: Project, tmp_path_factory) -> FakeGitHub:
+    return FakeGitHub(default_project, tmp_path_factory.mktemp("github"))
+
+
+def run_pr(github: FakeGitHub, pull: dict):
+    job = github.model_check(pull)
+    poster = github.post_comment(pull, job.conclusion)
+    return job, poster
+
+
+def test_neutral_change_passes_with_both_columns_and_the_param(github: FakeGitHub):
+    head = github.push(
+        "more-trees",
+        {"params/model/random_forest.yaml": ("n_estimators: 200", "n_estimators: 300")},
+        "More trees",
+    )
+    pull = github.open_pr(1, "more-trees", head)
+    job, poster = run_pr(github, pull)
+    assert job.conclusion == "success", job.failures()
+    assert poster.conclusion == "success", poster.failures()
+    [comment] = github.comments(1)
+    body = comment["body"]
+    assert body.startswith("## ✅ Model check: PASS")
+    main_sha = github.git("rev-parse", "main")
+    assert f"| metric | better | base `{main_sha[:7]}` | head `{head[:7]}` |" in body
+    assert "| `model.n_estimators` | 200 | 300 |" in body
+    assert body.rstrip().endswith('"CML watermark model-check")')
+    summary = job.step("Train base and head").output
+    assert "PASS" in summary
+
+
+def test_crippled_model_fails_the_check_but_is_still_posted(github: FakeGitHub):
+    head = github.push(
+        "stump",
+        {
+            "params/model/random_forest.yaml": (
+                "n_estimators: 200\nmax_depth: null",
+                "n_estimators: 1\nmax_depth: 1",
+            )
+        },
+        "Cripple the model",
+    )
+    pull = github.open_pr(2, "stump", head)
+    job, poster = run_pr(github, pull)
+    assert job.conclusion == "failure"
+    assert job.step("Upload the report").outcome == "success"
+    assert job.step("Fail the check").outcome == "failure"
+    assert poster.conclusion == "success"
+    [comment] = github.comments(2)
+    assert comment["body"].startswith("## ❌ Model check: FAIL — log loss")
+    assert "| `model.max_depth` | null | 1 |" in comment["body"]
+    assert "worse, significant" in comment["body"]
+
+
+def test_second_push_updates_the_same_comment(github: FakeGitHub):
+    head = github.push(
+        "stump",
+        {
+            "params/model/random_forest.yaml": (
+                "n_estimators: 1\nmax_depth: 1",
+                "n_estimators: 200\nmax_depth: 8",
+            )
+        },
+        "Fix the model",
+    )
+    pull = github.open_pr(2, "stump", head)
+    job, poster = run_pr(github, pull)
+    assert job.conclusion == "success"
+    assert poster.conclusion == "success"
+    [comment] = github.comments(2)
+    assert comment["updates"] == 1
+    assert comment["body"].startswith("## ✅ Model check: PASS")
+    assert f"head `{head[:7]}`" in comment["body"]
+
+
+def test_stale_run_does_not_overwrite_a_newer_comment(github: FakeGitHub):
+    before = github.comments(2)[0]["body"]
+    old_head = github.git("rev-parse", "stump~1")
+    stale = {"number": 2, "head": {"sha": old_head, "ref": "stump", "repo": {"full_name": REPOSITORY}}}
+    (github.runner.artifacts / "model-check-report" / "head_sha").write_text(old_head)
+    poster = github.post_comment(stale, "failure")
+    assert poster.conclusion == "success"
+    assert "moved on" in poster.step("Post or update").output
+    assert github.comments(2)[0]["body"] == before
+
+
+def test_data_change_shows_the_drift_section(github: FakeGitHub):
+    raw = github.origin / "data/raw/penguins.csv"
+    lines = raw.read_text().splitlines(keepends=True)
+    shifted = [lines[0]] + [
+        line.replace(",3", ",4", 1) if index % 2 == 0 else line for index, line in enumerate(lines[1:])
+    ]
+    head = github.push("new-data", {"data/raw/penguins.csv": ("".join(lines), "".join(shifted))}, "New data")
+    pull = github.open_pr(3, "new-data", head)
+    job, poster = run_pr(github, pull)
+    # Shifting bill lengths also hurts the model, so the verdict may be FAIL; either way it posts.
+    assert job.step("Train base and head").outcome == "success"
+    assert poster.conclusion == "success"
+    [comment] = github.comments(3)
+    body = comment["body"]
+    assert "<details><summary>Data: 344 rows, schema OK, drift in" in body
+    assert "| `bill_length_mm` | ks |" in body
+
+
+def test_fork_without_secrets_stays_green_and_says_why(tmp_path_factory):
+    project = rendered_project(LOGREG_LOCAL_REMOTE, tmp_path_factory)
+    github = FakeGitHub(project, tmp_path_factory.mktemp("github-fork"))
+    head = github.push(
+        "fork-change", {"params/model/logistic_regression.yaml": ("C: 1.0", "C: 0.5")}, "Tune C"
+    )
+    pull = github.open_pr(4, "fork-change", head, fork=True)
+    job, poster = run_pr(github, pull)
+    assert job.conclusion == "success", job.failures()
+    assert poster.conclusion == "success", poster.failures()
+    assert job.step("Train base and head").outcome == "skipped"
+    [comment] = github.comments(4)
+    assert comment["body"].startswith(
+        "## ⏭️ Model check: skipped — PR from a fork: no access to the data remote"
+    )
+
+
+def test_harness_refuses_expressions_inside_run(tmp_path):
+    workflow = tmp_path / "bad.yml"
+    workflow.write_text(
+        "on: [pull_request]\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: echo ${{ github.event.pull_request.title }}\n"
+    )
+    runner = Runner(tmp_path, tmp_path, TOOLS_BIN)
+    with pytest.raises(HarnessError, match="inside run"):
+        runner.run(workflow, "pull_request", {}, {"repository": "a/b", "sha": "0" * 40})

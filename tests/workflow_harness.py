@@ -1,0 +1,269 @@
+"""Run a rendered GitHub workflow's steps here, for real, the way a GitHub runner would.
+
+`run:` steps execute in order with bash (-eo pipefail), with the environment GitHub gives
+(GITHUB_*, the workflow/job/step `env:`) in a checkout of a local "origin" repo. `uses:` steps
+are emulated: checkout (a clone, shallow unless fetch-depth: 0), setup-uv and cache (uv is on
+PATH; caching only saves time), upload/download-artifact (a local folder per artifact name),
+setup-cml (puts the recording `cml` stand-in on PATH). Only a short allowlist of `${{ }}`
+expressions is understood, and none inside `run:`; anything else raises HarnessError, so the
+workflows have to stay simple enough to be tested this way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+STAND_INS = Path(__file__).parent / "stand_ins"
+EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+CONTEXT_PATH = re.compile(r"(github|secrets)(\.[A-Za-z_][A-Za-z0-9_]*)+")
+KNOWN_ACTIONS = {
+    "actions/checkout",
+    "astral-sh/setup-uv",
+    "actions/cache",
+    "actions/upload-artifact",
+    "actions/download-artifact",
+    "iterative/setup-cml",
+}
+OUTER_ENV = ("VIRTUAL_ENV", "PYTHONPATH", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "CONDA_PREFIX")
+
+
+class HarnessError(Exception):
+    """The workflow uses something this harness does not support (on purpose)."""
+
+
+@dataclass
+class StepResult:
+    name: str
+    outcome: str  # success | failure | skipped
+    output: str = ""
+
+
+@dataclass
+class JobResult:
+    steps: list[StepResult] = field(default_factory=list)
+
+    @property
+    def conclusion(self) -> str:
+        return "failure" if any(s.outcome == "failure" for s in self.steps) else "success"
+
+    def failures(self) -> str:
+        """The failed steps with the end of their output, for assertion messages."""
+        return "\n".join(
+            f"{s.name}: {s.outcome}\n{s.output[-1500:]}" for s in self.steps if s.outcome == "failure"
+        )
+
+    def step(self, prefix: str) -> StepResult:
+        return next(s for s in self.steps if s.name.startswith(prefix))
+
+
+@dataclass
+class Runner:
+    origin: Path  # the "GitHub" repository, a local git repo
+    root: Path  # scratch space: workspaces, artifacts, state
+    tools_bin: Path  # where uv lives (the test venv)
+    secrets: dict[str, str] = field(default_factory=dict)
+    jobs_run: int = 0
+
+    @property
+    def artifacts(self) -> Path:
+        return self.root / "artifacts"
+
+    @property
+    def cml_state(self) -> Path:
+        return self.root / "cml-comments.json"
+
+    @property
+    def gh_state(self) -> Path:
+        return self.root / "gh-pulls.json"
+
+    def run(
+        self, workflow: Path, event_name: str, event: dict[str, Any], github: dict[str, Any]
+    ) -> dict[str, JobResult]:
+        spec = yaml.safe_load(workflow.read_text())
+        triggers = spec.get(True, spec.get("on"))  # YAML 1.1 reads `on:` as True
+        if event_name not in triggers:
+            raise HarnessError(f"{workflow.name} does not run on {event_name}")
+        context = {"github": {**github, "event": event, "event_name": event_name}, "secrets": self.secrets}
+        results = {}
+        for job_id, job in spec["jobs"].items():
+            if "if" in job and not self.condition(job["if"], context, []):
+                results[job_id] = JobResult([StepResult("(job)", "skipped")])
+                continue
+            results[job_id] = self.run_job(spec, job_id, job, context, workflow.stem)
+        return results
+
+    def run_job(self, spec, job_id, job, context, workflow_name) -> JobResult:
+        self.jobs_run += 1
+        workspace = self.root / "work" / f"{self.jobs_run:02d}-{workflow_name}-{job_id}"
+        workspace.mkdir(parents=True)
+        bin_dir = workspace.parent / f"{workspace.name}-bin"
+        bin_dir.mkdir()
+        shutil.copy2(STAND_INS / "gh", bin_dir / "gh")  # gh is preinstalled on GitHub runners
+        summary = workspace.parent / f"{workspace.name}-summary.md"
+        summary.touch()
+        github = context["github"]
+        base_env = {k: v for k, v in os.environ.items() if k not in OUTER_ENV}
+        base_env.update(
+            CI="true",
+            GITHUB_ACTIONS="true",
+            GITHUB_WORKSPACE=str(workspace),
+            GITHUB_REPOSITORY=github["repository"],
+            GITHUB_SHA=github["sha"],
+            GITHUB_REF=github.get("ref", ""),
+            GITHUB_EVENT_NAME=github["event_name"],
+            GITHUB_BASE_REF=github.get("base_ref", ""),
+            GITHUB_HEAD_REF=github.get("head_ref", ""),
+            GITHUB_WORKFLOW=spec.get("name", workflow_name),
+            GITHUB_RUN_ID="4242",
+            GITHUB_STEP_SUMMARY=str(summary),
+            RUNNER_TEMP=str(workspace.parent),
+            CML_STAND_IN_STATE=str(self.cml_state),
+            GH_STAND_IN_STATE=str(self.gh_state),
+        )
+        env_layers = [spec.get("env", {}), job.get("env", {})]
+        result = JobResult()
+        for index, step in enumerate(job["steps"]):
+            name = step.get("name") or step.get("uses") or f"step {index}"
+            failed = result.conclusion == "failure"
+            condition = step.get("if", "success()")
+            if not self.condition(condition, context, result.steps, failed):
+                result.steps.append(StepResult(name, "skipped"))
+                continue
+            env = dict(base_env)
+            for layer in [*env_layers, step.get("env", {})]:
+                env.update({k: self.render(str(v), context, workspace) for k, v in layer.items()})
+            env["PATH"] = os.pathsep.join([str(bin_dir), str(self.tools_bin), base_env["PATH"]])
+            try:
+                if "uses" in step:
+                    output = self.uses(step, context, workspace, bin_dir)
+                    outcome = "success"
+                else:
+                    outcome, output = self.shell(step["run"], env, workspace)
+            except subprocess.CalledProcessError as error:
+                outcome, output = "failure", f"{error}\n{error.stdout}\n{error.stderr}"
+            result.steps.append(StepResult(name, outcome, output))
+        return result
+
+    def condition(self, expression: str, context, steps, failed: bool = False) -> bool:
+        expression = EXPRESSION.sub(lambda m: m.group(1), str(expression)).strip()
+        results = []
+        for raw_part in expression.split("&&"):
+            part = raw_part.strip()
+            if part in ("always()",):
+                return True
+            if part == "success()":
+                results.append(not failed)
+                continue
+            if part == "failure()":
+                results.append(failed)
+                continue
+            match = re.fullmatch(r"(.+?)\s*(==|!=)\s*(.+)", part)
+            if not match:
+                raise HarnessError(f"unsupported if: {part!r}")
+            left, op, right = (
+                self.value(match.group(1), context),
+                match.group(2),
+                self.value(match.group(3), context),
+            )
+            results.append((left == right) if op == "==" else (left != right))
+        if "success()" not in expression and "failure()" not in expression:
+            results.append(not failed)  # GitHub adds success() unless a status function is used
+        return all(results)
+
+    def value(self, token: str, context) -> Any:
+        token = token.strip()
+        if re.fullmatch(r"'[^']*'", token):
+            return token[1:-1]
+        if CONTEXT_PATH.fullmatch(token):
+            node: Any = context
+            for part in token.split("."):
+                if token.startswith("secrets.") and part != "secrets":
+                    return node.get(part, "")
+                if not isinstance(node, dict) or part not in node:
+                    raise HarnessError(f"unknown context value: {token}")
+                node = node[part]
+            return node
+        raise HarnessError(f"unsupported expression: {token!r}")
+
+    def render(self, text: str, context, workspace: Path) -> str:
+        def replace(match: re.Match) -> str:
+            expression = match.group(1)
+            hashed = re.fullmatch(r"hashFiles\('([^']+)'\)", expression)
+            if hashed:
+                files = sorted(workspace.glob(hashed.group(1)))
+                digest = hashlib.sha256()
+                for path in files:
+                    digest.update(hashlib.sha256(path.read_bytes()).digest())
+                return digest.hexdigest() if files else ""
+            return str(self.value(expression, context))
+
+        return EXPRESSION.sub(replace, text)
+
+    def shell(self, script: str, env: dict[str, str], workspace: Path) -> tuple[str, str]:
+        if "${{" in script:
+            raise HarnessError("`${{ }}` inside run: is not allowed; pass values through env:")
+        done = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+            cwd=workspace,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        return ("success" if done.returncode == 0 else "failure"), done.stdout + done.stderr
+
+    def uses(self, step, context, workspace: Path, bin_dir: Path) -> str:
+        action, _, ref = step["uses"].partition("@")
+        if action not in KNOWN_ACTIONS:
+            raise HarnessError(f"no emulation for action {action}")
+        if not re.fullmatch(r"[0-9a-f]{40}", ref):
+            raise HarnessError(f"{action} is not pinned to a full commit SHA: {ref}")
+        inputs = {k: self.render(str(v), context, workspace) for k, v in (step.get("with") or {}).items()}
+        if action == "actions/checkout":
+            ref = inputs.get("ref") or context["github"]["sha"]
+            depth = [] if inputs.get("fetch-depth") == "0" else ["--depth", "1", "--no-single-branch"]
+            subprocess.run(
+                ["git", "clone", "--quiet", *depth, f"file://{self.origin}", str(workspace)],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            subprocess.run(
+                ["git", "checkout", "--quiet", "--detach", ref],
+                cwd=workspace,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            return f"checked out {ref}"
+        if action == "actions/upload-artifact":
+            target = self.artifacts / inputs["name"]
+            source = workspace / inputs["path"].strip()
+            if not source.exists():
+                if inputs.get("if-no-files-found") == "error":
+                    raise subprocess.CalledProcessError(1, "upload-artifact", "", f"no files at {source}")
+                return "nothing to upload"
+            shutil.copytree(source, target, dirs_exist_ok=True)
+            return f"uploaded {inputs['name']}"
+        if action == "actions/download-artifact":
+            source = self.artifacts / inputs["name"]
+            if not source.exists():
+                raise subprocess.CalledProcessError(
+                    1, "download-artifact", "", f"no artifact {inputs['name']}"
+                )
+            shutil.copytree(source, workspace / inputs.get("path", "."), dirs_exist_ok=True)
+            return f"downloaded {inputs['name']}"
+        if action == "iterative/setup-cml":
+            shutil.copy2(STAND_INS / "cml", bin_dir / "cml")
+            return "cml stand-in on PATH"
+        return f"{action}: nothing to emulate"  # setup-uv (uv is on PATH), cache
