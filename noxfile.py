@@ -63,9 +63,9 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def relock(session: nox.Session) -> None:
-    """Regenerate template/uv.lock from the default rendering (run after changing dependencies)."""
+    """Update template/uv.lock for the default rendering (run after changing dependencies)."""
     scratch = ROOT / ".nox" / "relock"
     copier_copy(session, scratch, "--skip-tasks")
-    (scratch / "uv.lock").unlink(missing_ok=True)
-    session.run("uv", "lock", "--directory", str(scratch), external=True)
+    # Starting from the shipped lock keeps every pin that still fits; pass `-- --upgrade` to refresh.
+    session.run("uv", "lock", "--directory", str(scratch), *session.posargs, external=True)
     shutil.copy2(scratch / "uv.lock", ROOT / "template" / "uv.lock")

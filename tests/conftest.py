@@ -58,6 +58,7 @@ LOGREG_LOCAL_REMOTE = AnswerSet(
         "model": "logistic_regression",
         "data_remote": "local",
         "python_version": "3.11",
+        "gate_blocks_merge": "false",
     },
     module="species_lr",
     model="logistic_regression",

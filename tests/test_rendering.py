@@ -26,6 +26,7 @@ COMMON_FILES = {
     ".python-version",
     "README.md",
     "docs/data_dictionary.md",
+    "docs/pr-report-example.md",
     "dvc.yaml",
     "noxfile.py",
     "params.yaml",
@@ -64,6 +65,7 @@ COMMON_FILES = {
     "tests/unit/test_params.py",
     "tests/unit/test_pipeline.py",
     "tests/unit/test_prepare.py",
+    "tests/unit/test_report.py",
     "tests/unit/test_validate.py",
 }
 JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|%\}|\.jinja\b")
@@ -159,3 +161,8 @@ def test_readme_names_the_module_and_setup_command(project: Project):
     text = (project.path / "README.md").read_text()
     assert f"src/{project.answer_set.module}/" in text
     assert "python3 scripts/bootstrap.py" in text
+
+
+def test_gate_answer_reaches_the_pr_workflow(project: Project):
+    blocks = project.answer_set.answers.get("gate_blocks_merge", "true")
+    assert f'GATE_BLOCKS_MERGE: "{blocks}"' in (project.path / ".github/workflows/pr.yml").read_text()

@@ -201,7 +201,7 @@ COMMANDS = {"pr": pr, "gate": gate}
 
 
 def main() -> None:
-    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS and sys.argv[1] != "skip":
+    if len(sys.argv) < 2 or (sys.argv[1] not in COMMANDS and sys.argv[1] != "skip"):
         raise PipelineError(f"usage: python -m {__package__}.ci {{{','.join([*COMMANDS, 'skip'])}}} [reason]")
     if sys.argv[1] == "skip":
         skip(" ".join(sys.argv[2:]) or "no reason given")

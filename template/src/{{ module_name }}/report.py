@@ -113,9 +113,7 @@ def decide(head: RunResult, comparison: Comparison | None, context: ReportContex
             True,
             f"{name} {fmt(value)} meets the bar; too few paired test rows ({comparison.paired_rows}) to compare",
         )
-    regressed = (
-        primary.ci_low > tolerance if primary.direction == "lower" else primary.ci_high < -tolerance
-    )
+    regressed = primary.ci_low > tolerance if primary.direction == "lower" else primary.ci_high < -tolerance
     change = "rose" if primary.delta > 0 else "fell"
     if regressed:
         return Verdict(False, f"{name} {change} {fmt(abs(primary.delta))} ({interval}) over the base")
@@ -132,10 +130,9 @@ def decide(head: RunResult, comparison: Comparison | None, context: ReportContex
 def metric_row(m: MetricComparison, primary: str) -> str:
     name = METRIC_NAMES[m.metric]
     name = f"**{name}**" if m.metric == primary else name
+    status = "no significant change"
     if m.significant:
-        status = ("worse" if m.worse else "better") + ", significant"
-    else:
-        status = "no significant change"
+        status = f"{'worse' if m.worse else 'better'}, significant"
     interval = f"{signed(m.ci_low)} … {signed(m.ci_high)}"
     return f"| {name} | {m.direction} | {fmt(m.base)} | {fmt(m.head)} | {signed(m.delta)} | {interval} | {status} |"
 
@@ -163,7 +160,8 @@ _ABSENT = object()
 def params_section(base: RunResult, head: RunResult) -> list[str]:
     base_flat, head_flat = flatten(base.params), flatten(head.params)
     changed = [
-        key for key in sorted(base_flat.keys() | head_flat.keys())
+        key
+        for key in sorted(base_flat.keys() | head_flat.keys())
         if base_flat.get(key, _ABSENT) != head_flat.get(key, _ABSENT)
     ]
     if not changed:
