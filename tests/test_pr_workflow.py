@@ -147,6 +147,8 @@ def test_neutral_change_passes_with_both_columns_and_the_param(github: FakeGitHu
     assert body.rstrip().endswith('"CML watermark model-check")')
     summary = job.step("Train base and head").output
     assert "PASS" in summary
+    timings = ", ".join(f"{s.name.split(' (')[0]}: {s.seconds:.1f}s" for s in job.steps)
+    print(f"model-check step timings: {timings}")
 
 
 def test_crippled_model_fails_the_check_but_is_still_posted(github: FakeGitHub):

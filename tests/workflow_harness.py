@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ class StepResult:
     name: str
     outcome: str  # success | failure | skipped
     output: str = ""
+    seconds: float = 0.0
 
 
 @dataclass
@@ -142,6 +144,7 @@ class Runner:
             for layer in [*env_layers, step.get("env", {})]:
                 env.update({k: self.render(str(v), context, workspace) for k, v in layer.items()})
             env["PATH"] = os.pathsep.join([str(bin_dir), str(self.tools_bin), base_env["PATH"]])
+            started = time.perf_counter()
             try:
                 if "uses" in step:
                     output = self.uses(step, context, workspace, bin_dir)
@@ -150,7 +153,7 @@ class Runner:
                     outcome, output = self.shell(step["run"], env, workspace)
             except subprocess.CalledProcessError as error:
                 outcome, output = "failure", f"{error}\n{error.stdout}\n{error.stderr}"
-            result.steps.append(StepResult(name, outcome, output))
+            result.steps.append(StepResult(name, outcome, output, time.perf_counter() - started))
         return result
 
     def condition(self, expression: str, context, steps, failed: bool = False) -> bool:
