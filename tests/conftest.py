@@ -44,7 +44,12 @@ class AnswerSet:
 DEFAULT = AnswerSet("default")
 REGRESSION_HGB = AnswerSet(
     "regression-hgb",
-    answers={"project_name": "Mass Predictor", "task": "regression", "model": "hist_gradient_boosting"},
+    answers={
+        "project_name": "Mass Predictor",
+        "task": "regression",
+        "model": "hist_gradient_boosting",
+        "publish_plots": "true",
+    },
     module="mass_predictor",
     task="regression",
     model="hist_gradient_boosting",

@@ -145,6 +145,10 @@ def test_neutral_change_passes_with_both_columns_and_the_param(github: FakeGitHu
     assert f"| metric | better | base `{main_sha[:7]}` | head `{head[:7]}` |" in body
     assert "| `model.n_estimators` | 200 | 300 |" in body
     assert body.rstrip().endswith('"CML watermark model-check")')
+    assert "plots.png is in the run's artifacts; publishing is off" in body
+    calls = json.loads(github.runner.cml_state.read_text())["calls"]
+    assert calls[-1]["publish"] is False and calls[-1]["uploaded"] == []
+    assert (github.runner.artifacts / "model-check-report" / "plots.png").stat().st_size > 10_000
     summary = job.step("Train base and head").output
     assert "PASS" in summary
     timings = ", ".join(f"{s.name.split(' (')[0]}: {s.seconds:.1f}s" for s in job.steps)

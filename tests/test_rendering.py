@@ -27,6 +27,7 @@ COMMON_FILES = {
     "README.md",
     "docs/data_dictionary.md",
     "docs/pr-report-example.md",
+    "docs/pr-report-example.png",
     "dvc.yaml",
     "noxfile.py",
     "params.yaml",
@@ -166,3 +167,10 @@ def test_readme_names_the_module_and_setup_command(project: Project):
 def test_gate_answer_reaches_the_pr_workflow(project: Project):
     blocks = project.answer_set.answers.get("gate_blocks_merge", "true")
     assert f'GATE_BLOCKS_MERGE: "{blocks}"' in (project.path / ".github/workflows/pr.yml").read_text()
+
+
+def test_publish_answer_reaches_report_and_poster(project: Project):
+    publish = project.answer_set.answers.get("publish_plots", "false")
+    workflows = project.path / ".github" / "workflows"
+    assert f'PUBLISH_PLOTS: "{publish}"' in (workflows / "pr.yml").read_text()
+    assert f"--publish={publish} pr-report/report.md" in (workflows / "model-check-comment.yml").read_text()

@@ -120,7 +120,7 @@ def raw_drift(base_project: Path, head_project: Path, head_params: dict):
 
 def pr() -> None:
     """Env: BASE_SHA, HEAD_SHA, PR_NUMBER; optional BASE_REF, REPORT_DIR, GITHUB_STEP_SUMMARY."""
-    from .report import ReportContext, RunResult, build_report
+    from .report import ReportContext, RunResult, build_report, write_plots
 
     head_project = Path.cwd()
     head_sha, pr_number = env("HEAD_SHA"), env("PR_NUMBER")
@@ -160,7 +160,9 @@ def pr() -> None:
         base_ref=os.environ.get("BASE_REF") or "the base branch",
         base_error=None if base_error is None else f"base `{merge_base[:7]}` did not run: {base_error}",
         drift=drift,
+        publish_plots=os.environ.get("PUBLISH_PLOTS", "false").lower() == "true",
     )
+    write_plots(base, head, head.params["task"], REPORT_DIR / "plots.png")
     report, verdict = build_report(base, head, context)
     write_outputs(report, verdict.as_json(), pr_number, head_sha)
 
@@ -201,12 +203,13 @@ COMMANDS = {"pr": pr, "gate": gate}
 
 
 def main() -> None:
-    if len(sys.argv) < 2 or (sys.argv[1] not in COMMANDS and sys.argv[1] != "skip"):
-        raise PipelineError(f"usage: python -m {__package__}.ci {{{','.join([*COMMANDS, 'skip'])}}} [reason]")
-    if sys.argv[1] == "skip":
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    if command == "skip":
         skip(" ".join(sys.argv[2:]) or "no reason given")
+    elif command in COMMANDS:
+        COMMANDS[command]()
     else:
-        COMMANDS[sys.argv[1]]()
+        raise PipelineError(f"usage: python -m {__package__}.ci pr|gate|skip REASON (got {command!r})")
 
 
 if __name__ == "__main__":

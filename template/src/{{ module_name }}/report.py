@@ -69,7 +69,12 @@ class ReportContext:
     base_ref: str
     base_error: str | None = None  # why the base could not run, if it could not
     drift: list[ColumnShift] | None = None  # None when the raw data is identical
-    publish_note: str = "images attached to the run's artifacts; publishing is off"
+    # With publishing on, CML uploads plots.png to its public asset server and the comment shows it.
+    publish_plots: bool = False
+
+    @property
+    def publish_note(self) -> str:
+        return "the image is below" if self.publish_plots else "plots.png is in the run's artifacts; publishing is off"
 
 
 @dataclass(frozen=True)
@@ -218,7 +223,7 @@ def confusion_section(base: RunResult | None, head: RunResult, context: ReportCo
             before = now if base_counts is None else int(base_counts.get(predicted, pd.Series(dtype=int)).get(true, 0))
             cells.append(str(now) if before == now else f"{before} → {now}")
         lines.append(f"| {true} | " + " | ".join(cells) + " |")
-    lines += ["", "(base → head where they differ)", "", "</details>"]
+    lines += ["", "(base → head where they differ)", *plot_image(context), "", "</details>"]
     return lines
 
 
@@ -239,8 +244,41 @@ def residual_section(base: RunResult | None, head: RunResult, context: ReportCon
     for quartile, value in head_mae.items():
         before = "—" if base_mae is None else fmt(float(base_mae[quartile]))
         lines.append(f"| {quartile} | {before} | {fmt(float(value))} |")
-    lines += ["", "</details>"]
+    lines += [*plot_image(context), "", "</details>"]
     return lines
+
+
+def plot_image(context: ReportContext) -> list[str]:
+    return ["", "![base and head](plots.png)"] if context.publish_plots else []
+
+
+def write_plots(base: RunResult | None, head: RunResult, task: str, path: Path) -> None:
+    """Confusion matrices (classification) or predicted vs actual (regression), base beside head."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = [("base", base), ("head", head)] if base is not None else [("head", head)]
+    figure, axes = plt.subplots(1, len(runs), figsize=(4.5 * len(runs), 4), squeeze=False)
+    for axis, (label, run) in zip(axes[0], runs, strict=True):
+        frame = run.predictions
+        if task == "classification":
+            from sklearn.metrics import ConfusionMatrixDisplay
+
+            ConfusionMatrixDisplay.from_predictions(
+                frame["actual"].astype(str), frame["predicted"].astype(str), ax=axis, colorbar=False
+            )
+        else:
+            axis.scatter(frame["actual"], frame["predicted"], s=10, alpha=0.7)
+            low, high = frame["actual"].min(), frame["actual"].max()
+            axis.plot([low, high], [low, high], color="grey", linewidth=1)
+            axis.set_xlabel("actual")
+            axis.set_ylabel("predicted")
+        axis.set_title(label)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
 
 
 def lineage_section(base: RunResult | None, head: RunResult, context: ReportContext) -> list[str]:
