@@ -33,6 +33,9 @@ COMMON_FILES = {
     "params.yaml",
     "params/config.yaml",
     "params/data/ci.yaml",
+    "params/experiment/boosting.yaml",
+    "params/experiment/quick.yaml",
+    "params/sweeps.yaml",
     "params/data/penguins.yaml",
     "params/evaluate/default.yaml",
     "params/model/hist_gradient_boosting.yaml",
@@ -47,6 +50,7 @@ COMMON_FILES = {
             *("__init__", "schema", "validate", "prepare", "pipeline", "train", "evaluate"),
             *("model_store", "predict", "compare", "drift", "latency", "lineage", "metrics"),
             *("params", "compose_params", "data_dictionary", "errors", "files", "ci", "report"),
+            "experiments",
         )
     ),
     "tests/conftest.py",
@@ -55,6 +59,7 @@ COMMON_FILES = {
     "tests/data/test_edge_cases.py",
     "tests/data/test_raw_data.py",
     "tests/data/test_skew.py",
+    "tests/integration/test_experiments.py",
     "tests/integration/test_pipeline_repro.py",
     "tests/load/test_latency.py",
     "tests/model/test_model_performance.py",
@@ -99,7 +104,7 @@ def test_setup_made_one_clean_commit(project: Project):
 def test_no_template_syntax_left(project: Project):
     for name in sorted(project.tracked_files):
         path = project.path / name
-        if path.suffix in {".csv", ".lock"}:
+        if path.suffix in {".csv", ".lock", ".png"}:
             continue
         text = path.read_text(encoding="utf-8")
         assert not JINJA_LEFTOVER.search(text), f"{name}: {JINJA_LEFTOVER.search(text).group()!r}"

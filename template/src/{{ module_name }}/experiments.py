@@ -1,0 +1,133 @@
+"""Sweeps through `dvc exp` (Hydra overrides, queued, run by parallel workers) and picking the best.
+
+    python -m <package>.experiments sweep NAME [--jobs 2] [--extra OVERRIDE ...]
+    python -m <package>.experiments best            # table sorted by the primary metric
+    python -m <package>.experiments apply-best      # `dvc exp apply` the best one
+
+Named sweeps live in params/sweeps.yaml. Each queued experiment is a separate `dvc` worker
+process; estimators are kept single-threaded (OMP_NUM_THREADS=1, n_jobs unset) so two workers
+on two cores do not fight over them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import PipelineError, run_stage
+from .params import load_params
+
+SWEEPS_PATH = Path("params/sweeps.yaml")
+METRICS_FILE = "metrics/metrics.json"
+
+
+def dvc(*args: str, capture: bool = False) -> str:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    done = subprocess.run(["dvc", *args], capture_output=capture, text=True, env=env, check=False)
+    if done.returncode != 0:
+        detail = (done.stderr or "").strip().splitlines()[-1:] if capture else []
+        raise PipelineError(f"dvc {' '.join(args)} failed (exit {done.returncode}) {' '.join(detail)}".strip())
+    return done.stdout if capture else ""
+
+
+def sweep_overrides(name: str) -> list[str]:
+    sweeps = yaml.safe_load(SWEEPS_PATH.read_text(encoding="utf-8")) or {}
+    if name not in sweeps:
+        raise PipelineError(f"{SWEEPS_PATH}: no sweep named '{name}'; known: {', '.join(sorted(sweeps))}")
+    return list(sweeps[name])
+
+
+def run_sweep(name: str, jobs: int = 2, extra: list[str] | None = None, timeout: float = 3600) -> None:
+    """Queue the sweep's grid, run it with `jobs` workers, wait until the queue is empty."""
+    overrides = [*sweep_overrides(name), *(extra or [])]
+    dvc("exp", "run", "--queue", *(arg for override in overrides for arg in ("-S", override)))
+    dvc("queue", "start", "--jobs", str(jobs))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = dvc("queue", "status", capture=True)
+        if not any(word in status for word in ("Queued", "Running")):
+            break
+        time.sleep(2)
+    else:
+        raise PipelineError(f"sweep '{name}' did not finish within {timeout:.0f} s; see `dvc queue status`")
+    dvc("queue", "stop")
+    failed = [line for line in dvc("queue", "status", capture=True).splitlines() if "Failed" in line]
+    if failed:
+        raise PipelineError(f"{len(failed)} experiment(s) failed; see `dvc queue logs <name>`")
+
+
+def experiments() -> list[dict[str, Any]]:
+    """Every experiment of the workspace's commit: name, flat params and metrics."""
+    found = []
+    for commit in json.loads(dvc("exp", "show", "--json", capture=True)):
+        for experiment in commit.get("experiments") or []:
+            for revision in experiment.get("revs") or []:
+                data = revision.get("data") or {}
+                metrics = ((data.get("metrics") or {}).get(METRICS_FILE) or {}).get("data")
+                params = ((data.get("params") or {}).get("params.yaml") or {}).get("data")
+                if metrics and params:
+                    found.append(
+                        {"name": experiment.get("name") or revision["rev"], "params": params, "metrics": metrics}
+                    )
+    return found
+
+
+def ranked(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Best first by the primary metric of the quality bar (direction-aware)."""
+    bar = load_params().evaluate
+    sign = 1 if bar.direction == "lower" else -1
+    return sorted(found, key=lambda e: sign * e["metrics"][bar.primary_metric])
+
+
+def table(found: list[dict[str, Any]]) -> str:
+    bar = load_params().evaluate
+    lines = [
+        f"| experiment | model | {bar.primary_metric} ({bar.direction} is better) | params |",
+        "|---|---|---:|---|",
+    ]
+    for experiment in ranked(found):
+        model = dict(experiment["params"]["model"])
+        name = model.pop("name")
+        settings = ", ".join(f"{k}={v}" for k, v in sorted(model.items()))
+        value = experiment["metrics"][bar.primary_metric]
+        lines.append(f"| {experiment['name']} | {name} | {value:.4f} | {settings} |")
+    return "\n".join(lines)
+
+
+def apply_best() -> str:
+    found = experiments()
+    if not found:
+        raise PipelineError("no experiments with metrics; run a sweep first")
+    best = ranked(found)[0]["name"]
+    dvc("exp", "apply", best)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    sweep = commands.add_parser("sweep")
+    sweep.add_argument("name")
+    sweep.add_argument("--jobs", type=int, default=2)
+    sweep.add_argument("--extra", nargs="*", default=[], help="more -S overrides, e.g. data=ci")
+    commands.add_parser("best")
+    commands.add_parser("apply-best")
+    args = parser.parse_args()
+    if args.command == "sweep":
+        run_sweep(args.name, args.jobs, args.extra)
+        print(table(experiments()))
+    elif args.command == "best":
+        print(table(experiments()))
+    else:
+        print(f"applied {apply_best()}; review `git diff`, then commit params.yaml, dvc.lock and metrics")
+
+
+if __name__ == "__main__":
+    run_stage(main)
