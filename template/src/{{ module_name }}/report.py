@@ -291,7 +291,7 @@ def lineage_section(base: RunResult | None, head: RunResult, context: ReportCont
         "<details><summary>Lineage</summary>",
         "",
         f"{base_part} · head `{short(context.head_sha)}` · data md5 `{data_md5[:8]}…` · "
-        f"subset {subset['fraction']:.0%}, seed {subset['seed']} · model {head.model_bytes / 1024:.0f} KB · "
+        f"subset {subset['fraction'] * 100:.0f}%, seed {subset['seed']} · model {head.model_bytes / 1024:.0f} KB · "
         f"train {head.lineage['train_seconds']:.1f} s · dvc {libraries.get('dvc')} · "
         f"scikit-learn {libraries.get('scikit-learn')}",
         "",
@@ -313,7 +313,7 @@ def build_report(base: RunResult | None, head: RunResult, context: ReportContext
     lines = [
         f"## {icon} Model check: {word} — {verdict.headline}",
         "",
-        f"Both commits trained on the CI subset ({subset['fraction']:.0%} of the {rows['train_available']} "
+        f"Both commits trained on the CI subset ({subset['fraction'] * 100:.0f}% of the {rows['train_available']} "
         f"training rows, seed {subset['seed']}) and scored on the same {len(head.predictions)} test rows "
         "(the full test split), paired by row id. "
         + (
