@@ -91,7 +91,9 @@ def test_push_clear_cache_pull_restores_byte_for_byte(s3_project: Project, s3_se
     dvc = str(s3_project.venv_bin / "dvc")
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([dvc, *args], cwd=s3_project.path, env=env, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [dvc, *args], cwd=s3_project.path, env=env, capture_output=True, text=True, check=False
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         return done
 

@@ -14,7 +14,12 @@ def sh(*args: str | Path, cwd: Path) -> str:
     env = {k: v for k, v in os.environ.items() if k not in OUTER_ENV}
     env["PATH"] = os.pathsep.join([str(cwd / ".venv" / "bin"), str(TOOLS_BIN), env["PATH"]])
     done = subprocess.run(
-        [str(a) for a in args], cwd=cwd, env={**env, **GIT_IDENTITY}, capture_output=True, text=True, check=False
+        [str(a) for a in args],
+        cwd=cwd,
+        env={**env, **GIT_IDENTITY},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, f"{args}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done.stdout
@@ -29,10 +34,18 @@ def edit(path: Path, old: str, new: str) -> None:
 def make_v2(template: Path) -> None:
     """A real v2: a changed default param, a renamed file, and a migration for a moved output."""
     edit(template / "template/params/model/random_forest.yaml", "n_estimators: 200", "n_estimators: 300")
-    sh("git", "mv", "template/tests/unit/test_files.py.jinja", "template/tests/unit/test_atomic_files.py.jinja",
-       cwd=template)
-    edit(template / "template/src/{{ module_name }}/data_dictionary.py", "docs/data_dictionary.md",
-         "docs/data-dictionary.md")
+    sh(
+        "git",
+        "mv",
+        "template/tests/unit/test_files.py.jinja",
+        "template/tests/unit/test_atomic_files.py.jinja",
+        cwd=template,
+    )
+    edit(
+        template / "template/src/{{ module_name }}/data_dictionary.py",
+        "docs/data_dictionary.md",
+        "docs/data-dictionary.md",
+    )
     edit(
         template / "copier.yml",
         "_migrations:\n",
@@ -50,7 +63,10 @@ def test_update_keeps_user_changes_and_regenerates(tmp_path):
     sh("git", "clone", "--quiet", TEMPLATE_ROOT, template, cwd=tmp_path)
     sh("git", "tag", "v1.0.0", cwd=template)
     project = tmp_path / "project"
-    sh(*copier_command("copy", "--trust", "--defaults", "--vcs-ref", "v1.0.0", template, project), cwd=tmp_path)
+    sh(
+        *copier_command("copy", "--trust", "--defaults", "--vcs-ref", "v1.0.0", template, project),
+        cwd=tmp_path,
+    )
 
     # The user's own commits: a changed param and a new test.
     edit(project / "params/split/default.yaml", "test_size: 0.2", "test_size: 0.25")
@@ -63,7 +79,9 @@ def test_update_keeps_user_changes_and_regenerates(tmp_path):
     sh(*copier_command("update", "--trust", "--defaults", "--vcs-ref", "v2.0.0"), cwd=project)
 
     status = sh("git", "status", "--porcelain", cwd=project)
-    conflicted = subprocess.run(["git", "grep", "-l", "^<<<<<<< "], cwd=project, capture_output=True, text=True)
+    conflicted = subprocess.run(
+        ["git", "grep", "-l", "^<<<<<<< "], cwd=project, capture_output=True, text=True
+    )
     assert conflicted.stdout == "", f"conflict markers in {conflicted.stdout}"
     assert not list(project.rglob("*.rej"))
     assert "test_size: 0.25" in (project / "params/split/default.yaml").read_text()
@@ -72,7 +90,9 @@ def test_update_keeps_user_changes_and_regenerates(tmp_path):
     assert not (project / "tests/unit/test_files.py").exists()
     params = yaml.safe_load((project / "params.yaml").read_text())
     assert params["split"]["test_size"] == 0.25 and params["model"]["n_estimators"] == 300
-    assert (project / "docs/data-dictionary.md").exists() and not (project / "docs/data_dictionary.md").exists()
+    assert (project / "docs/data-dictionary.md").exists() and not (
+        project / "docs/data_dictionary.md"
+    ).exists()
     sh("python", "-m", "penguins_model.data_dictionary", "--check", cwd=project)
     sh("uv", "lock", "--check", cwd=project)
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
