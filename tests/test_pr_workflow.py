@@ -254,3 +254,19 @@ def test_harness_refuses_expressions_inside_run(tmp_path):
     runner = Runner(tmp_path, tmp_path, TOOLS_BIN)
     with pytest.raises(HarnessError, match="inside run"):
         runner.run(workflow, "pull_request", {}, {"repository": "a/b", "sha": "0" * 40})
+
+
+def test_head_that_cannot_train_fails_with_the_reason_posted(github: FakeGitHub):
+    head = github.push(
+        "typo",
+        {"params/model/random_forest.yaml": ("min_samples_leaf: 1", "min_samples_leaf: 1\nmax_dpth: 3")},
+        "Typo in a param",
+    )
+    pull = github.open_pr(5, "typo", head)
+    job, poster = run_pr(github, pull)
+    assert job.conclusion == "failure"
+    assert job.step("Fail the check").outcome == "failure"
+    assert poster.conclusion == "success", poster.failures()
+    [comment] = github.comments(5)
+    assert comment["body"].startswith(f"## ❌ Model check: FAIL — head `{head[:7]}` did not run: ")
+    assert "does not accept 'max_dpth'" in comment["body"]

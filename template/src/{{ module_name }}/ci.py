@@ -80,7 +80,14 @@ def run_pipeline(project: Path, log_path: Path, cache_dir: Path) -> str | None:
         "PYTHONPATH": str(project / "src"),
         "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}",
     }
-    commands = [["dvc", "cache", "dir", "--local", str(cache_dir)], ["dvc", "repro"]]
+    # With a DVC remote, the base's data version may not be in the cache yet: fetch what is missing.
+    has_remote = subprocess.run(
+        ["dvc", "remote", "list"], cwd=project, env=run_env, capture_output=True, text=True, check=False
+    ).stdout.strip()
+    commands = [
+        ["dvc", "cache", "dir", "--local", str(cache_dir)],
+        ["dvc", "repro", *(["--pull"] if has_remote else [])],
+    ]
     with log_path.open("w", encoding="utf-8") as log:
         for command in commands:
             done = subprocess.run(command, cwd=project, env=run_env, stdout=log, stderr=subprocess.STDOUT)
@@ -107,7 +114,7 @@ def raw_drift(base_project: Path, head_project: Path, head_params: dict):
     from .files import file_md5
 
     raw = head_params["data"]["raw_path"]
-    if file_md5(base_project / raw) == file_md5(head_project / raw):
+    if not (base_project / raw).exists() or file_md5(base_project / raw) == file_md5(head_project / raw):
         return None
     data = head_params["data"]
     return distribution_shift(
@@ -144,7 +151,11 @@ def pr() -> None:
                 if base_job is not None:
                     base_error = base_job.result()
             if head_error:
-                raise PipelineError(f"head {head_sha[:7]} failed in the pipeline: {head_error}")
+                # Still a report (and a FAIL verdict) so the PR says what broke.
+                headline = f"head `{head_sha[:7]}` did not run: {head_error}"
+                report = f"## ❌ Model check: FAIL — {headline}\n\nSee `head.log` in the run's artifacts.\n"
+                write_outputs(report, {"verdict": "FAIL", "headline": headline, "reasons": []}, pr_number, head_sha)
+                return
             collect(head_project, REPORT_DIR / "head")
             head = RunResult.load(REPORT_DIR / "head")
             base = None
