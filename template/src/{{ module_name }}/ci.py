@@ -93,8 +93,10 @@ def run_pipeline(project: Path, log_path: Path, cache_dir: Path) -> str | None:
             done = subprocess.run(command, cwd=project, env=run_env, stdout=log, stderr=subprocess.STDOUT)
             if done.returncode != 0:
                 lines = log_path.read_text(encoding="utf-8").strip().splitlines()
-                errors = [line for line in lines if line.startswith(("error:", "ERROR"))]
-                return (errors or lines or ["no output"])[-1][:300]
+                # Our stages' one-line reason first; DVC's own "ERROR: failed to reproduce" otherwise.
+                ours = [line for line in lines if line.startswith("error:")]
+                dvcs = [line for line in lines if line.startswith("ERROR")]
+                return (ours or dvcs or lines or ["no output"])[-1][:300]
     return None
 
 
