@@ -11,15 +11,14 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import PipelineError, run_stage
-from .files import write_json
-from .lineage import git_state, hashes, library_versions
+from .files import file_md5, write_json
+from .lineage import LINEAGE_PATH, git_state, hashes, library_versions
 from .model_store import MODEL_PATH, save_model
 from .params import DataParams, Params, load_params
 from .pipeline import build_pipeline
 from .prepare import TRAIN_PATH
 
 log = logging.getLogger(__name__)
-LINEAGE_PATH = Path("models/model.json")
 CODE_DIR = Path(__file__).parent
 
 
@@ -55,6 +54,8 @@ def main() -> None:
         {
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "git": git_state(),
+            # The same md5 dvc.lock records for the model: predictions log it as the model version.
+            "model_md5": file_md5(MODEL_PATH),
             "data_md5": hashes([params.data.raw_path, TRAIN_PATH]),
             "code_md5": hashes(code_files),
             "params": asdict(params),
