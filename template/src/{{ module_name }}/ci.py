@@ -34,6 +34,8 @@ RUN_FILES = {  # file in the report folder: where the pipeline writes it
     "model.json": "models/model.json",
     "params.yaml": "params.yaml",
 }
+# Written by newer pipelines only: a base commit from before they existed has none.
+OPTIONAL_RUN_FILES = {"importance.csv": "reports/importance.csv"}
 
 
 def env(name: str, default: str | None = None) -> str:
@@ -104,6 +106,9 @@ def collect(project: Path, destination: Path) -> None:
     destination.mkdir(parents=True, exist_ok=True)
     for name, source in RUN_FILES.items():
         shutil.copy2(project / source, destination / name)
+    for name, source in OPTIONAL_RUN_FILES.items():
+        if (project / source).exists():
+            shutil.copy2(project / source, destination / name)
     size = (project / "models/model.skops").stat().st_size
     (destination / "model_size.json").write_text(json.dumps({"bytes": size}), encoding="utf-8")
 

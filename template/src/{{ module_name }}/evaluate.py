@@ -1,7 +1,10 @@
-"""Stage 4: score the model on the test split; write metrics, per-row predictions, the verdict.
+"""Stage 4: score the model on the test split; write metrics, per-row predictions, the verdict,
+and which features the model relies on (permutation importance).
 
 Per-row predictions are keyed by row_id so two model versions can be compared on the same rows
-(paired tests in the pull-request report); DVC also renders them as plots.
+(paired tests in the pull-request report); DVC also renders them as plots. Permutation importance
+is model-agnostic and measured in the primary metric on held-out rows, so it says how much each
+feature is worth to this model, not how often a tree split on it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,17 @@ log = logging.getLogger(__name__)
 METRICS_PATH = Path("metrics/metrics.json")
 QUALITY_GATE_PATH = Path("metrics/quality_gate.json")
 PREDICTIONS_PATH = Path("reports/predictions.csv")
+IMPORTANCE_PATH = Path("reports/importance.csv")
+# The sklearn scorer for each primary metric: higher is better, so errors are negated.
+SCORERS = {
+    "log_loss": "neg_log_loss",
+    "balanced_accuracy": "balanced_accuracy",
+    "accuracy": "accuracy",
+    "f1_macro": "f1_macro",
+    "rmse": "neg_root_mean_squared_error",
+    "mae": "neg_mean_absolute_error",
+    "r2": "r2",
+}
 
 
 def predict_frame(model, test_frame: pd.DataFrame, params: Params) -> pd.DataFrame:
@@ -54,6 +68,29 @@ def score(predictions: pd.DataFrame, task: str) -> dict[str, float]:
     return regression_metrics(predictions["actual"], predictions["predicted"])
 
 
+def permutation_importance_table(model, test_frame: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """Drop in the primary metric when each feature is shuffled, on a capped sample of test rows."""
+    from sklearn.inspection import permutation_importance
+
+    settings = params.evaluate
+    sample = test_frame
+    if len(sample) > settings.importance_rows:
+        sample = sample.sample(n=settings.importance_rows, random_state=params.split.seed)
+    features = list(params.data.features)
+    result = permutation_importance(
+        model,
+        sample[features],
+        sample[params.data.target],
+        scoring=SCORERS[settings.primary_metric],
+        n_repeats=settings.importance_repeats,
+        random_state=params.split.seed,
+    )
+    table = pd.DataFrame(
+        {"feature": features, "importance": result.importances_mean, "std": result.importances_std}
+    )
+    return table.sort_values("importance", ascending=False, kind="stable").reset_index(drop=True)
+
+
 def main() -> None:
     params = load_params()
     model = load_model()
@@ -63,8 +100,11 @@ def main() -> None:
     scores = score(predictions, params.task)
     metric_values = {name: round(value, 6) for name, value in scores.items()}
     gate = quality_gate(metric_values, params.task, params.evaluate)
+    importance = permutation_importance_table(model, test_frame, params)
     with atomic_path(PREDICTIONS_PATH) as temp_path:
         predictions.to_csv(temp_path, index=False, float_format="%.6g")
+    with atomic_path(IMPORTANCE_PATH) as temp_path:
+        importance.to_csv(temp_path, index=False, float_format="%.6g")
     write_json(METRICS_PATH, metric_values)
     write_json(QUALITY_GATE_PATH, gate)
     verdict = "PASS" if gate["passed"] else "FAIL"
@@ -79,6 +119,8 @@ def main() -> None:
         comparison,
         gate["threshold"],
     )
+    top = ", ".join(f"{row.feature} ({row.importance:.3g})" for row in importance.head(3).itertuples())
+    log.info("most important features (drop in %s when shuffled): %s", params.evaluate.primary_metric, top)
 
 
 if __name__ == "__main__":

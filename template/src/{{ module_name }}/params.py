@@ -55,6 +55,9 @@ class EvaluateParams:
     direction: Literal["lower", "higher"]
     threshold: float
     tolerance: float
+    # Permutation importance on at most this many test rows, each feature shuffled this often.
+    importance_rows: int = 1000
+    importance_repeats: int = 5
 
 
 @dataclass(frozen=True)
@@ -120,5 +123,7 @@ def parse_params(raw: dict[str, Any], source: str = "params") -> Params:
             direction=direction,
             threshold=float(need(evaluate, "threshold", "evaluate.")),
             tolerance=float(need(evaluate, "tolerance", "evaluate.")),
+            importance_rows=int(evaluate.get("importance_rows", 1000)),
+            importance_repeats=int(evaluate.get("importance_repeats", 5)),
         ),
     )

@@ -1,19 +1,25 @@
 """Score new rows with the trained model, tolerating what real inputs contain.
 
-Missing feature columns are an error (the model cannot guess them). Unknown categories, nulls
-and out-of-range values still get a prediction, with a warning in the `warnings` column, so
-one odd record never blocks a batch.
+Missing feature columns are an error (the model cannot guess them). Unknown categories, nulls,
+non-numbers in numeric columns and out-of-range values still get a prediction, with a warning in
+the `warnings` column, so one odd record never blocks a batch. Every scored row is appended to
+the prediction log with the model version (params/monitor/).
+
+    python -m <package>.predict --input new.csv --output predictions.csv
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .errors import PipelineError
-from .params import DataParams, Task
+from .errors import PipelineError, run_stage
+from .files import atomic_path
+from .params import PARAMS_PATH, DataParams, Task, load_params
 from .prepare import ROW_ID
 from .schema import RAW_SCHEMA, allowed_categories, documented_range
 
@@ -41,6 +47,9 @@ def input_warnings(frame: pd.DataFrame, data_params: DataParams) -> pd.Series:
     for column in data_params.features:
         values = frame[column]
         notes.append(values.isna().map({True: f"missing {column}", False: ""}))
+        if column in data_params.numeric_features:
+            not_number = values.notna() & pd.to_numeric(values, errors="coerce").isna()
+            notes.append(not_number.map({True: f"{column} not a number", False: ""}))
         allowed = allowed_categories(column)
         if allowed is not None:
             unknown = values.notna() & ~values.astype("string").isin(allowed)
@@ -59,7 +68,10 @@ def input_warnings(frame: pd.DataFrame, data_params: DataParams) -> pd.Series:
 def predict(model: Any, frame: pd.DataFrame, task: Task, data_params: DataParams) -> pd.DataFrame:
     """Predictions (and class probabilities) for `frame`, with a `warnings` column."""
     check_input_columns(frame, data_params)
-    features = frame[list(data_params.features)]
+    features = frame[list(data_params.features)].copy()
+    # A non-number in a numeric column becomes missing (flagged in `warnings`), not a crash.
+    for column in data_params.numeric_features:
+        features[column] = pd.to_numeric(features[column], errors="coerce")
     result = pd.DataFrame({"prediction": model.predict(features)}, index=frame.index)
     if task == "classification":
         probabilities = model.predict_proba(features)
@@ -70,3 +82,62 @@ def predict(model: Any, frame: pd.DataFrame, task: Task, data_params: DataParams
     if flagged:
         log.warning("%d of %d rows predicted despite unusual inputs", flagged, len(frame))
     return result
+
+
+def read_input(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path)
+    except FileNotFoundError:
+        raise PipelineError(f"{path}: file not found") from None
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as error:
+        reason = str(error).splitlines()[0][:200]
+        raise PipelineError(f"{path}: not a readable CSV file with a header row ({reason})") from None
+    if frame.empty:
+        raise PipelineError(f"{path}: has a header but no rows to score")
+    return frame
+
+
+def monitor_params(path: Path = PARAMS_PATH) -> dict[str, Any]:
+    """The `monitor` section of params.yaml (prediction log and drift settings)."""
+    import yaml
+
+    monitor = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("monitor")
+    if not isinstance(monitor, dict):
+        raise PipelineError(f"{path}: no 'monitor' section; recompose it with `python -m {__package__}.compose_params`")
+    return monitor
+
+
+def predict_and_log(frame: pd.DataFrame, model_path: Path | None = None, write_log: bool = True) -> pd.DataFrame:
+    """Predict `frame` with the model on disk and append every row to the prediction log.
+
+    The returned frame carries the model version in a `model_version` column.
+    """
+    from .lineage import model_version
+    from .model_store import MODEL_PATH, load_model
+    from .prediction_log import PredictionLog
+
+    params = load_params()
+    model_path = model_path or MODEL_PATH
+    version = model_version(model_path)
+    result = predict(load_model(model_path), frame, params.task, params.data)
+    if write_log:
+        PredictionLog.from_params(monitor_params().get("prediction_log", {})).append(frame, result, version)
+    return result.assign(model_version=version.label)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Score a CSV of new rows and log every prediction.")
+    parser.add_argument("--input", type=Path, required=True, help="CSV with the feature columns")
+    parser.add_argument("--output", type=Path, required=True, help="where to write predictions (CSV)")
+    parser.add_argument("--no-log", action="store_true", help="do not append to the prediction log")
+    args = parser.parse_args(argv)
+    frame = read_input(args.input)
+    result = predict_and_log(frame, write_log=not args.no_log)
+    with atomic_path(args.output) as temp_path:
+        # Inputs beside their predictions, so each output row explains itself.
+        pd.concat([frame, result], axis=1).to_csv(temp_path, index=False, float_format="%.6g")
+    log.info("wrote %d predictions to %s (model %s)", len(result), args.output, result["model_version"].iloc[0])
+
+
+if __name__ == "__main__":
+    run_stage(main)

@@ -45,6 +45,7 @@ class RunResult:
     params: dict[str, Any]
     validation: dict[str, Any]
     model_bytes: int
+    importance: pd.DataFrame | None = None  # permutation importance; None for runs from before it existed
 
     @classmethod
     def load(cls, folder: Path) -> RunResult:
@@ -59,6 +60,7 @@ class RunResult:
             params=yaml.safe_load((folder / "params.yaml").read_text(encoding="utf-8")),
             validation=read_json("validation.json"),
             model_bytes=int(read_json("model_size.json")["bytes"]),
+            importance=pd.read_csv(folder / "importance.csv") if (folder / "importance.csv").exists() else None,
         )
 
 
@@ -281,6 +283,37 @@ def write_plots(base: RunResult | None, head: RunResult, task: str, path: Path) 
     plt.close(figure)
 
 
+def importance_changed(base: pd.DataFrame, head: pd.DataFrame) -> bool:
+    """A different ranking, or a value moving by more than twice its shuffle-to-shuffle spread."""
+    if list(base["feature"]) != list(head["feature"]):
+        return True
+    joined = base.merge(head, on="feature", suffixes=("_base", "_head"))
+    noise = 2 * joined[["std_base", "std_head"]].max(axis=1).clip(lower=1e-3)
+    return bool(((joined["importance_head"] - joined["importance_base"]).abs() > noise).any())
+
+
+def importance_section(base: RunResult | None, head: RunResult) -> list[str]:
+    """Permutation importance, as a table when it changed (or there is nothing to compare with)."""
+    if head.importance is None:
+        return []
+    top = ", ".join(head.importance["feature"].head(3))
+    if base is not None and base.importance is not None and not importance_changed(base.importance, head.importance):
+        return [f"**Feature importance:** unchanged (top: {top})"]
+    before = {} if base is None or base.importance is None else dict(base.importance[["feature", "importance"]].values)
+    lines = [
+        f"<details><summary>Feature importance changed (top: {top})</summary>",
+        "",
+        "Drop in the primary metric when the feature is shuffled (permutation importance, test rows).",
+        "",
+        "| feature | base | head | ± (head, 1 sd) |",
+        "|---|---:|---:|---:|",
+    ]
+    for row in head.importance.itertuples():
+        old = fmt(float(before[row.feature])) if row.feature in before else "—"
+        lines.append(f"| `{row.feature}` | {old} | {fmt(float(row.importance))} | {fmt(float(row.std))} |")
+    return [*lines, "", "</details>"]
+
+
 def lineage_section(base: RunResult | None, head: RunResult, context: ReportContext) -> list[str]:
     subset = head.params["data"]["subset"]
     raw_path = head.params["data"]["raw_path"]
@@ -344,11 +377,12 @@ def build_report(base: RunResult | None, head: RunResult, context: ReportContext
     optional = [
         data_section(base, head, comparison, context),
         (confusion_section if task == "classification" else residual_section)(base, head, context),
+        importance_section(base, head),
         lineage_section(base, head, context),
     ]
     report = "\n".join(lines)
     cut = []
-    for section in optional:
+    for section in (s for s in optional if s):
         text = "\n".join(section)
         if len(report) + len(text) + 200 > REPORT_LIMIT:
             cut.append(section[0])

@@ -50,6 +50,8 @@ RAW_SCHEMA = pa.DataFrameSchema(
             pa.Check.isin(SEXES),
             nullable=True,
             description="Sex; missing for 11 penguins, kept as its own 'missing' category",
+            # Sensitive columns are hashed or dropped in the prediction log (params/monitor/).
+            metadata={"sensitive": True},
         ),
         "year": pa.Column(int, pa.Check.in_range(2000, 2100), coerce=True, description="Year of the study"),
     },

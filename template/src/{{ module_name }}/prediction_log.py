@@ -1,0 +1,157 @@
+"""An append-only JSON-lines log of every prediction: when, which model version, what in, what out.
+
+One line per scored row, so any prediction can be traced to the model file (its md5, the hash
+dvc.lock records) and the commit that trained it, and the drift monitor can read what the model
+actually saw. Columns marked sensitive in the data dictionary are hashed or dropped before
+anything is written. Appends and rotation happen under an exclusive lock, so several worker
+processes can share one log without interleaving or losing lines.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from .errors import PipelineError
+from .lineage import ModelVersion
+from .schema import RAW_SCHEMA
+
+SALT_VARIABLE = "PREDICTION_LOG_SALT"
+SensitivePolicy = Literal["hash", "drop"]
+
+
+def sensitive_columns() -> tuple[str, ...]:
+    """Columns the data dictionary marks with metadata={"sensitive": True}."""
+    return tuple(name for name, column in RAW_SCHEMA.columns.items() if (column.metadata or {}).get("sensitive"))
+
+
+def pseudonymise(value: Any, salt: bytes) -> str | None:
+    """A keyed hash of `value`: equal inputs stay equal (countable), the value itself is gone."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return "sha256:" + hmac.new(salt, str(value).encode(), hashlib.sha256).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class PredictionLog:
+    path: Path
+    max_bytes: int = 10_000_000
+    backups: int = 5
+    sensitive: SensitivePolicy = "hash"
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> PredictionLog:
+        """Build from the `monitor.prediction_log` mapping of params.yaml."""
+        policy = params.get("sensitive", "hash")
+        if policy not in ("hash", "drop"):
+            raise PipelineError(f"monitor.prediction_log.sensitive must be hash or drop, got {policy!r}")
+        return cls(
+            path=Path(params.get("path", "logs/predictions.jsonl")),
+            max_bytes=int(params.get("max_bytes", 10_000_000)),
+            backups=int(params.get("backups", 5)),
+            sensitive=policy,
+        )
+
+    def records(self, inputs: pd.DataFrame, outputs: pd.DataFrame, version: ModelVersion) -> list[dict[str, Any]]:
+        """One log record per row: inputs (sensitive columns protected), outputs, model version."""
+        salt = os.environ.get(SALT_VARIABLE, "").encode()
+        hidden = [name for name in sensitive_columns() if name in inputs.columns]
+        shown_inputs = inputs.drop(columns=hidden)
+        timestamp = datetime.now(UTC).isoformat(timespec="milliseconds")
+        input_rows = json.loads(shown_inputs.to_json(orient="records", date_format="iso"))
+        output_rows = json.loads(outputs.to_json(orient="records"))
+        records = []
+        for position, (input_row, output_row) in enumerate(zip(input_rows, output_rows, strict=True)):
+            if self.sensitive == "hash":
+                for name in hidden:
+                    input_row[name] = pseudonymise(inputs[name].iloc[position], salt)
+            records.append(
+                {
+                    "timestamp": timestamp,
+                    "model_version": version.label,
+                    "model_md5": version.model_md5,
+                    "git_commit": version.git_commit,
+                    "input": input_row,
+                    "output": output_row,
+                }
+            )
+        return records
+
+    def append(self, inputs: pd.DataFrame, outputs: pd.DataFrame, version: ModelVersion) -> int:
+        """Append one line per row, rotating first if the file is full; returns lines written."""
+        records = self.records(inputs, outputs, version)
+        payload = "".join(json.dumps(record, sort_keys=True) + "\n" for record in records).encode("utf-8")
+        with self._locked():
+            if self.path.exists() and self.path.stat().st_size + len(payload) > self.max_bytes:
+                self._rotate()
+            # One write() of whole lines on an O_APPEND descriptor, under the lock: no torn lines.
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+            try:
+                os.write(descriptor, payload)
+            finally:
+                os.close(descriptor)
+        return len(records)
+
+    def files(self) -> list[Path]:
+        """The log and its rotated files, oldest first."""
+        rotated = [self.path.with_name(f"{self.path.name}.{n}") for n in range(self.backups, 0, -1)]
+        return [path for path in [*rotated, self.path] if path.exists()]
+
+    def _rotate(self) -> None:
+        oldest = self.path.with_name(f"{self.path.name}.{self.backups}")
+        oldest.unlink(missing_ok=True)
+        for number in range(self.backups - 1, 0, -1):
+            source = self.path.with_name(f"{self.path.name}.{number}")
+            if source.exists():
+                source.replace(self.path.with_name(f"{self.path.name}.{number + 1}"))
+        if self.backups > 0:
+            self.path.replace(self.path.with_name(f"{self.path.name}.1"))
+        else:
+            self.path.unlink()
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        # A separate lock file: the log itself is renamed by rotation while others wait.
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(f".{self.path.name}.lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def read_log(paths: list[Path]) -> pd.DataFrame:
+    """The logged predictions as a frame: one row per line, inputs and outputs as columns.
+
+    Output columns are prefixed `output.`; `timestamp` is parsed as UTC.
+    """
+    rows = []
+    for path in paths:
+        with path.open(encoding="utf-8") as stream:
+            for number, line in enumerate(stream, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    raise PipelineError(f"{path}:{number}: not a JSON line; is this a prediction log?") from None
+                row = {"timestamp": record["timestamp"], "model_version": record["model_version"]}
+                row.update(record["input"])
+                row.update({f"output.{key}": value for key, value in record["output"].items()})
+                rows.append(row)
+    frame = pd.DataFrame(rows)
+    if not frame.empty:
+        frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+    return frame
