@@ -85,9 +85,7 @@ def permutation_importance_table(model, test_frame: pd.DataFrame, params: Params
         n_repeats=settings.importance_repeats,
         random_state=params.split.seed,
     )
-    table = pd.DataFrame(
-        {"feature": features, "importance": result.importances_mean, "std": result.importances_std}
-    )
+    table = pd.DataFrame({"feature": features, "importance": result.importances_mean, "std": result.importances_std})
     return table.sort_values("importance", ascending=False, kind="stable").reset_index(drop=True)
 
 

@@ -124,7 +124,7 @@ class PredictionLog:
     def _locked(self) -> Iterator[None]:
         # A separate lock file: the log itself is renamed by rotation while others wait.
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_name(f".{self.path.name}.lock"), "a") as lock:
+        with self.path.with_name(f".{self.path.name}.lock").open("a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 yield
