@@ -6,6 +6,7 @@ import csv
 import json
 import re
 
+import yaml
 from conftest import Project
 
 STAGES = ["validate", "prepare", "train", "evaluate"]
@@ -49,6 +50,21 @@ def test_repro_keeps_per_row_predictions_and_lineage(reproduced: Project):
 
 
 LOCK_AS_JSON = "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))['stages']))"
+
+
+def test_lineage_model_md5_is_the_one_dvc_lock_records_and_importance_covers_every_feature(
+    reproduced: Project,
+):
+    lock = json.loads(reproduced.run("python", "-c", LOCK_AS_JSON, reproduced.path / "dvc.lock").stdout)
+    model_out = next(out for out in lock["train"]["outs"] if out["path"] == "models/model.skops")
+    lineage = json.loads((reproduced.path / "models/model.json").read_text())
+    assert lineage["model_md5"] == model_out["md5"]
+    with (reproduced.path / "reports/importance.csv").open() as stream:
+        importance = list(csv.DictReader(stream))
+    params = yaml.safe_load((reproduced.path / "params.yaml").read_text())
+    features = params["data"]["numeric_features"] + params["data"]["categorical_features"]
+    assert sorted(row["feature"] for row in importance) == sorted(features)
+    assert float(importance[0]["importance"]) > 0
 
 
 def test_second_repro_runs_nothing(reproduced: Project):
