@@ -318,11 +318,14 @@ def plot_effects(report: DriftReport, path: Path) -> None:
     table = pd.DataFrame([asdict(t) for t in report.tests])
     figure, axes = plt.subplots(figsize=(8, 3.5))
     if not table.empty:
-        effects = table.pivot(index="column", columns="window", values="effect")
-        image = axes.imshow(effects.to_numpy(), aspect="auto", cmap="viridis", vmin=0)
+        # KS statistics and PSI live on different scales: show each as a multiple of its floor.
+        floors = table["test"].map({"ks": report.settings.min_ks_statistic, "chi2": report.settings.min_psi})
+        table["relative"] = table["effect"] / floors.clip(lower=1e-9)
+        effects = table.pivot(index="column", columns="window", values="relative")
+        image = axes.imshow(effects.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=3)
         axes.set_yticks(range(len(effects.index)), effects.index)
         axes.set_xlabel("window (oldest to newest)")
-        figure.colorbar(image, ax=axes, label="effect (KS statistic / PSI)")
+        figure.colorbar(image, ax=axes, label="effect / its floor (capped at 3)")
         rows = {name: i for i, name in enumerate(effects.index)}
         columns = {name: i for i, name in enumerate(effects.columns)}
         for test in (t for t in report.tests if t.drifted):
