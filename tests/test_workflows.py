@@ -14,7 +14,8 @@ PINNED = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+(\.\d+)*$")
 
 def workflows(project: Project) -> list[Path]:
     found = sorted((project.path / ".github" / "workflows").glob("*.yml"))
-    assert len(found) == 6, found
+    always = {"ci", "daily", "model-check-comment", "monitor", "pr", "release", "train"}
+    assert {path.stem for path in found} >= always, found
     return found
 
 
