@@ -218,7 +218,7 @@ def test_push_clear_cache_pull_restores_byte_for_byte(remote: Remote):
     shutil.rmtree(remote.project.path / ".dvc" / "cache")
     for name in outputs:
         (remote.project.path / name).unlink()
-    remote.dvc("pull")
+    remote.dvc("pull", *outputs)
     assert {name: (remote.project.path / name).read_bytes() for name in outputs} == before
     packaged = Path(palmerpenguins.__file__).parent / "data" / "penguins.csv"
     assert before[RAW] == packaged.read_bytes()
