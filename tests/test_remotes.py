@@ -112,8 +112,9 @@ def ssh_keygen(path: Path) -> Path:
 def ssh_remote(tmp_path_factory) -> Iterator[Remote]:
     """Debian's sshd with its own config, host key and one authorized user key, all in a temp dir.
 
-    The project is rendered first, so the setup task's push fails (no key yet) and only warns, as for
-    a user without credentials; the key then goes to .dvc/config.local with `dvc remote modify --local`.
+    The project is rendered before sshd starts: the setup task's push is refused at once and only
+    warns, as for a user without access yet, and no key of the user running the tests is tried (an
+    encrypted one would prompt). The key then goes to .dvc/config.local with `dvc remote modify --local`.
     dvc-ssh does not check host keys (sshfs passes known_hosts=None to asyncssh): nothing prompts.
     """
     sshd = require("/usr/sbin/sshd", f"install Debian's openssh-server, or {INSTALLED_BY_NOX}")
@@ -129,11 +130,11 @@ def ssh_remote(tmp_path_factory) -> Iterator[Remote]:
     )
     if os.geteuid() == 0:  # sshd run by root wants its privilege separation dir (on tmpfs: gone at boot)
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+    url = f"ssh://{getpass.getuser()}@127.0.0.1:{port}{base / 'store'}"
+    project = rendered_project(remote_answers("ssh", url), tmp_path_factory)
+    remote = Remote(project, local_only=(str(user_key),))
+    remote.dvc("remote", "modify", "--local", "storage", "keyfile", str(user_key))
     with serving([sshd, "-D", "-e", "-f", str(base / "sshd_config")], port, base / "sshd.log"):
-        url = f"ssh://{getpass.getuser()}@127.0.0.1:{port}{base / 'store'}"
-        project = rendered_project(remote_answers("ssh", url), tmp_path_factory)
-        remote = Remote(project, local_only=(str(user_key),))
-        remote.dvc("remote", "modify", "--local", "storage", "keyfile", str(user_key))
         yield remote
 
 
