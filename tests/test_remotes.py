@@ -1,110 +1,225 @@
-"""DVC remotes for real: an S3 remote served by moto on 127.0.0.1, push, clear, pull."""
+"""DVC remotes for real, each on a server on 127.0.0.1: push, clear the cache, pull byte for byte.
+
+S3 on moto, SSH on Debian's sshd, Azure on Azurite (npm), GCS on gcp-storage-emulator. DVC reaches
+each through the environment or `.dvc/config.local` (git-ignored), never the committed `.dvc/config`.
+`nox -s tests` installs the servers; a missing one fails the test with the command that installs it.
+"""
 
 from __future__ import annotations
 
+import getpass
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import palmerpenguins
 import pytest
-from conftest import AnswerSet, Project, rendered_project
+from conftest import TOOLS_BIN, AnswerSet, Project, rendered_project
+from servers import free_port, require, serving
 
 BUCKET = "penguins-dvc"
-S3_REMOTE = AnswerSet(
-    "s3-remote",
-    answers={"project_name": "Penguins S3", "data_remote": "s3", "remote_url": f"s3://{BUCKET}/store"},
-    module="penguins_s3",
-)
 RAW = "data/raw/penguins.csv"
+KINDS = ["s3", "ssh", "azure", "gcs"]
+# Azurite's well-known development account (public, documented by Microsoft), not a secret.
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+CREATE_CONTAINER = """
+import os
+from azure.storage.blob import BlobServiceClient
+client = BlobServiceClient.from_connection_string(os.environ["AZURE_STORAGE_CONNECTION_STRING"])
+client.create_container("penguins")
+"""
+INSTALLED_BY_NOX = "run the tests with `nox -s tests`, which installs it"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+@dataclass(frozen=True)
+class Remote:
+    """A rendered project whose `storage` remote is a live server, and the env DVC needs to reach it."""
+
+    project: Project
+    env: dict[str, str] = field(default_factory=dict)
+    # Values that may reach DVC only through the environment or .dvc/config.local.
+    local_only: tuple[str, ...] = ()
+    # What the store held right after the setup task (S3 only: there the setup task's push succeeds).
+    after_setup: str = ""
+
+    def run(self, *args: str | Path) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [str(arg) for arg in args],
+            cwd=self.project.path,
+            env={**self.project.env(), **self.env},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
+        assert done.returncode == 0, f"{' '.join(map(str, args))}:\n{done.stdout}{done.stderr}"
+        return done
+
+    def dvc(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.run(self.project.venv_bin / "dvc", *args)
 
 
-@pytest.fixture(scope="module")
-def s3_server():
-    """moto's S3 server on loopback, with the bucket created; its env for DVC (boto) clients."""
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+def render_with_env(answer_set: AnswerSet, env: dict[str, str], tmp_path_factory) -> Project:
+    """Render with `env` set, so the setup task's `dvc push` reaches the server as a user's would."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        return rendered_project(answer_set, tmp_path_factory)
+
+
+def remote_answers(kind: str, url: str) -> AnswerSet:
+    name = f"Penguins {kind.upper()}"
+    module = f"penguins_{kind}"
+    return AnswerSet(
+        f"{kind}-remote", {"project_name": name, "data_remote": kind, "remote_url": url}, module=module
     )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/{BUCKET}", method="PUT"), timeout=5)
-        yield {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def s3_project(s3_server, tmp_path_factory) -> Project:
-    old = {k: os.environ.get(k) for k in s3_server}
-    os.environ.update(s3_server)  # the setup task's `dvc push` reads them too
-    try:
-        return rendered_project(S3_REMOTE, tmp_path_factory)
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def objects_in_bucket(endpoint: str) -> str:
     return urllib.request.urlopen(f"{endpoint}/{BUCKET}?list-type=2", timeout=5).read().decode()
 
 
-def test_setup_pushed_raw_data_to_s3(s3_project: Project, s3_server):
-    assert "data/raw/penguins.csv.dvc" in s3_project.tracked_files
-    assert "data/raw/penguins.csv" not in s3_project.tracked_files
-    assert "<Key>store/files/md5/" in objects_in_bucket(s3_server["AWS_ENDPOINT_URL"])
-    config = (s3_project.path / ".dvc" / "config").read_text()
-    assert f"url = s3://{BUCKET}/store" in config
-    assert "testing" not in config, "credentials must never be written to the repo"
+@pytest.fixture(scope="module")
+def s3_remote(tmp_path_factory) -> Iterator[Remote]:
+    """moto's S3 server, with the bucket created before the render: the setup task pushes to it."""
+    port, log = free_port(), tmp_path_factory.mktemp("moto") / "moto.log"
+    with serving([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], port, log):
+        endpoint = f"http://127.0.0.1:{port}"
+        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/{BUCKET}", method="PUT"), timeout=5)
+        env = {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing-key-id",
+            "AWS_SECRET_ACCESS_KEY": "testing-secret",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+        project = render_with_env(remote_answers("s3", f"s3://{BUCKET}/store"), env, tmp_path_factory)
+        local_only = (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], endpoint)
+        yield Remote(project, env, local_only, after_setup=objects_in_bucket(endpoint))
 
 
-def test_push_clear_cache_pull_restores_byte_for_byte(s3_project: Project, s3_server, tmp_path):
-    env = {**s3_project.env(), **s3_server}
-    dvc = str(s3_project.venv_bin / "dvc")
+def ssh_keygen(path: Path) -> Path:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
+    return path
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [dvc, *args], cwd=s3_project.path, env=env, capture_output=True, text=True, check=False
+
+@pytest.fixture(scope="module")
+def ssh_remote(tmp_path_factory) -> Iterator[Remote]:
+    """Debian's sshd with its own config, host key and one authorized user key, all in a temp dir.
+
+    The project is rendered before sshd starts: the setup task's push is refused at once and only
+    warns, as for a user without access yet, and no key of the user running the tests is tried (an
+    encrypted one would prompt). The key then goes to .dvc/config.local with `dvc remote modify --local`.
+    dvc-ssh does not check host keys (sshfs passes known_hosts=None to asyncssh): nothing prompts.
+    """
+    sshd = require("/usr/sbin/sshd", f"install Debian's openssh-server, or {INSTALLED_BY_NOX}")
+    base = tmp_path_factory.mktemp("sshd")
+    user_key = ssh_keygen(base / "user_key")
+    (base / "authorized_keys").write_text(user_key.with_suffix(".pub").read_text())
+    port = free_port()
+    (base / "sshd_config").write_text(
+        f"ListenAddress 127.0.0.1\nPort {port}\nHostKey {ssh_keygen(base / 'host_key')}\n"
+        f"PidFile {base / 'sshd.pid'}\nAuthorizedKeysFile {base / 'authorized_keys'}\n"
+        "StrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+        "PermitRootLogin prohibit-password\nSubsystem sftp internal-sftp\n"
+    )
+    if os.geteuid() == 0:  # sshd run by root wants its privilege separation dir (on tmpfs: gone at boot)
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+    url = f"ssh://{getpass.getuser()}@127.0.0.1:{port}{base / 'store'}"
+    project = rendered_project(remote_answers("ssh", url), tmp_path_factory)
+    remote = Remote(project, local_only=(str(user_key),))
+    remote.dvc("remote", "modify", "--local", "storage", "keyfile", str(user_key))
+    with serving([sshd, "-D", "-e", "-f", str(base / "sshd_config")], port, base / "sshd.log"):
+        yield remote
+
+
+@pytest.fixture(scope="module")
+def azure_remote(tmp_path_factory) -> Iterator[Remote]:
+    """Azurite's blob service with its development account; the connection string only in the env.
+
+    Azurite starts with no containers, as a new storage account: the setup task's push fails and
+    warns, then the container is created with the project's own Azure SDK (a dvc-azure dependency).
+    """
+    azurite = require(
+        os.environ.get("AZURITE_BLOB"), f"AZURITE_BLOB names no azurite-blob program; {INSTALLED_BY_NOX}"
+    )
+    base, port = tmp_path_factory.mktemp("azurite"), free_port()
+    command = [azurite, "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(base / "data")]
+    command += ["--skipApiVersionCheck", "--loose", "--silent", "--disableTelemetry"]
+    with serving(command, port, base / "azurite.log"):
+        connection = (
+            f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+            f"BlobEndpoint=http://127.0.0.1:{port}/{AZURITE_ACCOUNT};"
         )
-        assert done.returncode == 0, done.stdout + done.stderr
-        return done
+        env = {"AZURE_STORAGE_CONNECTION_STRING": connection}
+        project = render_with_env(remote_answers("azure", "azure://penguins/store"), env, tmp_path_factory)
+        remote = Remote(project, env, local_only=(AZURITE_KEY,))
+        remote.run(project.venv_bin / "python", "-c", CREATE_CONTAINER)
+        yield remote
 
-    run("repro")
-    run("push")
-    outputs = [RAW, "models/model.skops", "data/prepared/train.parquet"]
-    before = {name: (s3_project.path / name).read_bytes() for name in outputs}
-    shutil.rmtree(s3_project.path / ".dvc" / "cache")
+
+@pytest.fixture(scope="module")
+def gcs_remote(tmp_path_factory) -> Iterator[Remote]:
+    """gcp-storage-emulator with the bucket made at start; gcsfs finds it through STORAGE_EMULATOR_HOST."""
+    emulator = require(
+        TOOLS_BIN / "gcp-storage-emulator", f"pip install -r requirements-test.txt, or {INSTALLED_BY_NOX}"
+    )
+    port, log = free_port(), tmp_path_factory.mktemp("gcs") / "gcs.log"
+    command = [
+        emulator,
+        "start",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--default-bucket",
+        BUCKET,
+        "--in-memory",
+    ]
+    with serving(command, port, log):
+        env = {"STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{port}"}
+        project = render_with_env(remote_answers("gcs", f"gs://{BUCKET}/store"), env, tmp_path_factory)
+        yield Remote(project, env)
+
+
+@pytest.fixture(scope="module", params=KINDS)
+def remote(request) -> Remote:
+    return request.getfixturevalue(f"{request.param}_remote")
+
+
+def test_setup_pushed_raw_data_to_s3(s3_remote: Remote):
+    assert "<Key>store/files/md5/" in s3_remote.after_setup
+
+
+def test_raw_data_is_tracked_by_dvc_and_credentials_stay_out_of_git(remote: Remote):
+    project = remote.project
+    assert "data/raw/penguins.csv.dvc" in project.tracked_files
+    assert RAW not in project.tracked_files
+    config = (project.path / ".dvc" / "config").read_text()
+    assert f"url = {project.answer_set.answers['remote_url']}" in config
+    leaked = [value for value in remote.local_only if value in config]
+    assert not leaked, f"credentials written to the committed .dvc/config: {leaked}"
+    ignored = project.run("git", "check-ignore", ".dvc/config.local", check=False)
+    assert ignored.returncode == 0, ".dvc/config.local must be git-ignored"
+
+
+def test_push_clear_cache_pull_restores_byte_for_byte(remote: Remote):
+    outputs = [RAW]
+    if remote.project.answer_set.answers["data_remote"] == "s3":
+        # Models and prepared data take the same code path as raw data: one kind covers them.
+        remote.dvc("repro")
+        outputs += ["models/model.skops", "data/prepared/train.parquet"]
+    remote.dvc("push")
+    before = {name: (remote.project.path / name).read_bytes() for name in outputs}
+    shutil.rmtree(remote.project.path / ".dvc" / "cache")
     for name in outputs:
-        (s3_project.path / name).unlink()
-    run("pull")
-    assert {name: (s3_project.path / name).read_bytes() for name in outputs} == before
+        (remote.project.path / name).unlink()
+    remote.dvc("pull", *outputs)
+    assert {name: (remote.project.path / name).read_bytes() for name in outputs} == before
     packaged = Path(palmerpenguins.__file__).parent / "data" / "penguins.csv"
     assert before[RAW] == packaged.read_bytes()
