@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -30,7 +29,7 @@ def churn_table(seed: int, rows: int = 500, stretch: float = 0.0) -> pd.DataFram
     tenure = rng.integers(1, 73 + int(8 * stretch), rows)
     charges = np.round(rng.uniform(20, 120 + 10 * stretch, rows), 2)
     plan = rng.choice(["basic", "standard", "premium"], rows, p=[0.4, 0.35, 0.25])
-    calls = rng.poisson(2.0, rows).clip(0, 9 + int(2 * stretch))
+    calls = rng.poisson(2.0 + stretch, rows).clip(0, 9)
     logit = 1.0 - 0.07 * tenure + 0.6 * calls + 1.5 * (plan == "basic") - 1.2 * (plan == "premium")
     logit += 0.02 * (charges - 70)
     frame = pd.DataFrame(
@@ -94,9 +93,9 @@ def test_adopt_writes_a_reviewable_schema_and_points_params_at_the_csv(adopted):
     assert params["data"]["categorical_features"] == ["plan", "region", "paperless_billing"]
     assert "customer_id: text str, NOT a feature" in output
     assert "PLACEHOLDER log_loss" in output and "set a real one in params/evaluate/churn.yaml" in output
-    for removed in ("tests/data/test_penguins.py", "tests/data/test_edge_cases.py", "tests/data/edge_cases.csv"):
-        assert f"removed {removed}" in output
-        assert not (project.path / removed).exists()
+    for name in ("test_penguins.py", "test_edge_cases.py", "edge_cases.csv"):
+        assert f"removed tests/data/{name}" in output
+        assert not (project.path / "tests/data" / name).exists()
     dictionary = (project.path / "docs/data_dictionary.md").read_text()
     assert "| `plan` | string[pyarrow] | not allowed | basic, premium, standard |" in dictionary
     # The project's own lint session: ruff, and params.yaml and the data dictionary in sync.
@@ -129,7 +128,8 @@ def test_dvc_repro_on_adopted_data_beats_a_trivial_baseline(adopted):
 def test_generated_quick_suite_passes_on_adopted_data(adopted):
     project, _ = adopted
     # CI=true: the generated conftest turns every skip into a failure.
-    done = project.run("env", "CI=true", project.venv_bin / "pytest", "-q", "-p", "no:cacheprovider", check=False)
+    pytest_command = (project.venv_bin / "pytest", "-q", "-p", "no:cacheprovider")
+    done = project.run("env", "CI=true", *pytest_command, check=False)
     assert done.returncode == 0, done.stdout[-4000:]
     assert " passed" in done.stdout and "skipped" not in done.stdout
 
@@ -151,7 +151,8 @@ def raw_batch(adopted):
 
 def test_second_batch_beyond_the_first_is_accepted(adopted, raw_batch):
     first, second = churn_table(seed=1), churn_table(seed=2, stretch=1.0)
-    beyond = [c for c in ("tenure_months", "monthly_charges", "support_calls") if second[c].max() > first[c].max()]
+    numeric = ("tenure_months", "monthly_charges", "support_calls")
+    beyond = [column for column in numeric if second[column].max() > first[column].max()]
     assert len(beyond) == 3, "the second batch must reach past the first batch's maxima"
     project = raw_batch(second)
     done = python(project, "-m", f"{MODULE}.validate")
@@ -162,7 +163,10 @@ def test_second_batch_beyond_the_first_is_accepted(adopted, raw_batch):
 @pytest.mark.parametrize(
     ("corrupt", "message"),
     [
-        (lambda f: f.assign(plan=f["plan"].where(f.index != 3, "platinum")), "column 'plan' fails allowed categories"),
+        (
+            lambda f: f.assign(plan=f["plan"].where(f.index != 3, "platinum")),
+            "column 'plan' fails allowed categories",
+        ),
         (lambda f: f.drop(columns=["support_calls"]), "missing column 'support_calls'"),
     ],
     ids=["unknown-category", "missing-column"],
@@ -195,7 +199,8 @@ def test_refusals_are_one_line_and_write_nothing(adopted, args, message):
     finally:
         (project.path / "data/raw/broken.csv").unlink()
     assert done.returncode == 1
-    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: ") and message in done.stderr, done.stderr
+    one_line = done.stderr.count("\n") == 1 and done.stderr.startswith("error: ")
+    assert one_line and message in done.stderr, done.stderr
     assert tracked_state(project) == before
 
 

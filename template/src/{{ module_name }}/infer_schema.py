@@ -65,7 +65,8 @@ class ColumnGuess:
         if self.kind == "numeric" and self.observed:
             low, high = self.observed
             return f"{self.dtype}, {number(low)} to {number(high)} seen"
-        return f"text, {self.distinct} distinct values; not a feature"
+        what = "text" if self.dtype == "str" else "identifier"
+        return f"{what}, {self.distinct} distinct values; not a feature"
 
 
 def number(value: float) -> str:
@@ -102,7 +103,7 @@ def is_boolean(values: pd.Series) -> bool:
     if pd.api.types.is_bool_dtype(values):
         return True
     words = {str(value).strip().lower() for value in values.unique()}
-    return any(words <= pair for pair in BOOLEAN_PAIRS) and len(words) >= 1
+    return any(words <= pair for pair in BOOLEAN_PAIRS)
 
 
 def looks_like_dates(values: pd.Series) -> bool:
