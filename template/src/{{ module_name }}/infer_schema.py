@@ -278,9 +278,9 @@ SCHEMA_HEADER = '''\
 
 {mark}. `python -m {package}.adopt_data` guessed it on {today}
 from {rows} rows. One sample is not a specification: ranges are the observed min/max widened by
-{margin:.0%} of the span, categories are the values seen, and a column may be null only if it was.
+{margin} of the span, categories are the values seen, and a column may be null only if it was.
 Lines marked `# review:` are the guesses most likely to be wrong. Check them, write real
-descriptions, mark personal data with `metadata={{"sensitive": True}}` on its column, then delete
+descriptions, mark personal data with `{sensitive}` on its column, then delete
 this paragraph. `adopt_data` replaces this file while it is unedited (the fingerprint below
 matches), never after an edit unless you pass --force.
 """
@@ -364,7 +364,8 @@ def render_schema(
         package=package,
         today=date.today().isoformat(),
         rows=guesses[0].rows if guesses else 0,
-        margin=RANGE_MARGIN,
+        margin=f"{RANGE_MARGIN * 100:g}%",
+        sensitive='metadata={"sensitive": True}',
         fingerprint="{fingerprint}",
     )
     draft = header + "\n" + body + "\n" + SCHEMA_FOOTER
