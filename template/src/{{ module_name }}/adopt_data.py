@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import logging
 import re
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -28,7 +28,6 @@ from .files import atomic_path
 from .infer_schema import ColumnGuess, infer_columns, is_unedited_inference, render_schema
 from .params import PARAMS_PATH, Task, load_params
 
-log = logging.getLogger(__name__)
 PACKAGE = __package__ or "package"
 SCHEMA_PATH = Path("src") / PACKAGE / "schema.py"
 CONFIG_DIR = Path("params")
@@ -69,8 +68,29 @@ def read_csv(path: Path) -> pd.DataFrame:
     return read_raw_csv(path)
 
 
-def dummy_bar(frame: pd.DataFrame, target: str, task: Task) -> tuple[str, float, float, str]:
-    """(metric, threshold, tolerance, how): the score of a model that learned nothing.
+@dataclass(frozen=True)
+class PlaceholderBar:
+    """A quality bar at the score of a model that learned nothing (`how` says which)."""
+
+    metric: str
+    threshold: float
+    tolerance: float
+    how: str
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """Everything adopt_data writes and removes, computed before anything is written."""
+
+    option: str
+    guesses: list[ColumnGuess]
+    files: dict[Path, str]
+    remove: list[Path]
+    bar: PlaceholderBar
+
+
+def dummy_bar(frame: pd.DataFrame, target: str, task: Task) -> PlaceholderBar:
+    """The score of a model that learned nothing: log loss of the class frequencies, or the spread.
 
     A neutral bar: it only fails a model no better than predicting the class frequencies (or
     the mean). The user must replace it with what would be good enough to use.
@@ -81,9 +101,9 @@ def dummy_bar(frame: pd.DataFrame, target: str, task: Task) -> tuple[str, float,
     if task == "classification":
         shares = values.astype(str).value_counts(normalize=True).to_numpy()
         log_loss = float(-(shares * np.log(shares)).sum())
-        return "log_loss", round(log_loss, 4), 0.02, "predicting the class frequencies"
-    spread = float(values.std(ddof=0))
-    return "rmse", float(f"{spread:.4g}"), float(f"{0.02 * spread:.2g}"), "predicting the mean"
+        return PlaceholderBar("log_loss", round(log_loss, 4), 0.02, "predicting the class frequencies")
+    spread = float(values.std(ddof=0))  # the RMSE of predicting the mean
+    return PlaceholderBar("rmse", float(f"{spread:.4g}"), float(f"{0.02 * spread:.2g}"), "predicting the mean")
 
 
 def data_yaml(name: str, raw_path: Path, target: str, guesses: list[ColumnGuess]) -> str:
@@ -107,17 +127,16 @@ def data_yaml(name: str, raw_path: Path, target: str, guesses: list[ColumnGuess]
     return "\n".join(lines)
 
 
-def evaluate_yaml(name: str, raw_path: Path, bar: tuple[str, float, float, str]) -> str:
-    metric, threshold, tolerance, how = bar
+def evaluate_yaml(name: str, raw_path: Path, bar: PlaceholderBar) -> str:
     return "\n".join(
         [
-            f"# PLACEHOLDER quality bar for {name}, set by adopt_data: {how} on {raw_path.as_posix()}",
-            f"# scores {metric} = {threshold}, so this bar only fails a model that learned nothing.",
+            f"# PLACEHOLDER quality bar for {name}, set by adopt_data: {bar.how} on {raw_path.as_posix()}",
+            f"# scores {bar.metric} = {bar.threshold}, so this bar only fails a model that learned nothing.",
             "# Set a real one: the score that would be good enough to use, and a tolerance you care about.",
-            f"primary_metric: {metric}",
+            f"primary_metric: {bar.metric}",
             "direction: lower",
-            f"threshold: {threshold}",
-            f"tolerance: {tolerance}",
+            f"threshold: {bar.threshold}",
+            f"tolerance: {bar.tolerance}",
             "",
         ]
     )
@@ -187,9 +206,7 @@ def check_can_replace(schema_text: str, force: bool) -> None:
     )
 
 
-def adopt(
-    csv_path: Path, target: str, name: str | None, force: bool, sensitive: tuple[str, ...]
-) -> tuple[list[ColumnGuess], dict[Path, str], list[Path], tuple[str, float, float, str], str]:
+def adopt(csv_path: Path, target: str, name: str | None, force: bool, sensitive: tuple[str, ...]) -> Adoption:
     """Everything adopt_data will write, computed without writing anything."""
     raw_path = project_relative(csv_path)
     option = data_name(raw_path, name)
@@ -222,27 +239,25 @@ def adopt(
     files[SCHEMA_PATH] = schema_text
     files[DICTIONARY_PATH] = dictionary
     remove = [path for path in PENGUIN_ONLY_TESTS if path.exists()]
-    return guesses, files, remove, bar, option
+    return Adoption(option, guesses, files, remove, bar)
 
 
-def report(
-    guesses: list[ColumnGuess], files: dict[Path, str], removed: list[Path], bar: tuple, option: str, target: str
-) -> None:
+def report(adoption: Adoption, target: str) -> None:
     """What was inferred and written, and what the user must do next."""
-    reviews = sum(len(g.review) for g in guesses)
-    print(f"inferred {len(guesses)} columns ({reviews} `# review:` notes):")
-    for guess in guesses:
+    reviews = sum(len(g.review) for g in adoption.guesses)
+    print(f"inferred {len(adoption.guesses)} columns ({reviews} `# review:` notes):")
+    for guess in adoption.guesses:
         role = "target" if guess.name == target else ("feature" if guess.is_feature else "NOT a feature")
         nulls = f", {guess.nulls} nulls" if guess.nulls else ""
         print(f"  {guess.name}: {guess.kind} {guess.dtype}, {role}{nulls}")
-    for path in files:
+    for path in adoption.files:
         print(f"wrote {path}")
-    for path in removed:
+    for path in adoption.remove:
         print(f"removed {path} (a penguins-only test)")
-    metric, threshold, _, how = bar
+    bar = adoption.bar
     print(
-        f"quality bar: PLACEHOLDER {metric} <= {threshold}, the score of {how}; "
-        f"set a real one in params/evaluate/{option}.yaml"
+        f"quality bar: PLACEHOLDER {bar.metric} <= {bar.threshold}, the score of {bar.how}; "
+        f"set a real one in params/evaluate/{adoption.option}.yaml"
     )
     print(
         f"next: review src/{PACKAGE}/schema.py (INFERRED), rerun `python -m {PACKAGE}.data_dictionary` "
@@ -261,9 +276,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--force", action="store_true", help="replace a schema.py you have edited")
     args = parser.parse_args(argv)
     sensitive = tuple(column.strip() for column in args.sensitive.split(",") if column.strip())
-    guesses, files, removed, bar, option = adopt(args.csv, args.target, args.name, args.force, sensitive)
-    write_all(files, removed)
-    report(guesses, files, removed, bar, option, args.target)
+    adoption = adopt(args.csv, args.target, args.name, args.force, sensitive)
+    write_all(adoption.files, adoption.remove)
+    report(adoption, args.target)
 
 
 if __name__ == "__main__":
