@@ -7,26 +7,29 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from types import ModuleType
 
 from .files import sync_generated_file
-from .schema import RAW_SCHEMA, allowed_categories, documented_range
 
 DICTIONARY_PATH = Path("docs/data_dictionary.md")
 
 
-def render() -> str:
+def render(schema: ModuleType | None = None) -> str:
+    """The markdown for `schema` (a schema.py module; the project's own by default)."""
+    if schema is None:
+        from . import schema
     lines = [
         "# Data dictionary",
         "",
-        f"Generated from `schema.py` ({RAW_SCHEMA.name}) by `python -m {__package__}.data_dictionary`;"
+        f"Generated from `schema.py` ({schema.RAW_SCHEMA.name}) by `python -m {__package__}.data_dictionary`;"
         " do not edit by hand.",
         "",
         "| column | type | nulls | allowed values | description |",
         "|---|---|---|---|---|",
     ]
-    for name, column in RAW_SCHEMA.columns.items():
-        categories = allowed_categories(name)
-        limits = documented_range(name)
+    for name, column in schema.RAW_SCHEMA.columns.items():
+        categories = schema.allowed_categories(name)
+        limits = schema.documented_range(name)
         if categories is not None:
             allowed = ", ".join(categories)
         elif limits is not None:
