@@ -71,9 +71,8 @@ def test_dockerignore_lets_in_exactly_what_the_dockerfile_copies(default_project
 
 
 def test_regression_service_passes_its_own_tests(tmp_path_factory):
+    """Fast tests only: the load-test smoke (slow) runs in the default project's full suite."""
     project = rendered_project(REGRESSION_HGB, tmp_path_factory)
-    done = project.run(
-        "pytest", "tests/serving", "-m", "slow or not slow", "-p", "no:cacheprovider", "-q", check=False
-    )
+    done = project.run("pytest", "tests/serving", "-p", "no:cacheprovider", "-q", check=False)
     assert done.returncode == 0, done.stdout[-5000:]
-    assert re.search(r"\b10 passed\b", done.stdout), done.stdout[-2000:]
+    assert re.search(r"\b9 passed, 1 deselected\b", done.stdout), done.stdout[-2000:]
