@@ -1,4 +1,4 @@
-"""Template repo tasks: `nox -s demo`, `nox -s tests`, `nox -s lint`, `nox -s relock`.
+"""Template repo tasks: `nox -s demo`, `nox -s tests`, `nox -s lint`, `nox -s relock`, and benchmarks.
 
 Every session runs in a uv-made venv without system site-packages, so nothing installed on the
 machine (dvc, pandas, ...) can make a test pass by accident.
@@ -119,3 +119,18 @@ def relock(session: nox.Session) -> None:
     # Starting from the shipped lock keeps every pin that still fits; pass `-- --upgrade` to refresh.
     session.run("uv", "lock", "--directory", str(scratch), *session.posargs, external=True)
     shutil.copy2(scratch / "uv.lock", ROOT / "template" / "uv.lock")
+
+
+@nox.session(name="serving-benchmark", python=False)
+def serving_benchmark(session: nox.Session) -> None:
+    """Render defaults, train, load-test the service; writes benchmarks/SERVING.md (about 8 minutes).
+
+    The generated project's `nox -s load-test` does the work; pass its options after `--`.
+    """
+    project = ROOT / "benchmarks" / "work" / "serving"
+    copier_copy(session, project, "--trust")
+    session.chdir(project)
+    session.run("uv", "run", "--locked", "dvc", "repro", external=True)
+    load_test = ("uv", "run", "--locked", "nox", "-s", "load-test", "--")
+    session.run(*load_test, "--report", "SERVING.md", *session.posargs, external=True)
+    shutil.copy2(project / "SERVING.md", ROOT / "benchmarks" / "SERVING.md")

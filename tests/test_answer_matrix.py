@@ -1,6 +1,6 @@
 """Every pairwise combination of the main answers renders, passes ruff and gives a valid DVC DAG.
 
-The full product is 2 tasks x 3 models x 6 remotes x 2 x 2 = 144 projects; a greedy pairwise
+The full product is 2 tasks x 3 models x 6 remotes x 2 x 2 x 2 = 288 projects; a greedy pairwise
 cover needs about a tenth of that and still puts every value of every answer next to every value
 of every other answer. Renders skip the setup task (no venv per combination): ruff comes from the
 test venv and dvc from the default project's venv. Full setups and `dvc repro` run for the answer
@@ -34,6 +34,7 @@ FACTORS = {
     "data_remote": list(REMOTES),
     "gate_blocks_merge": ["true", "false"],
     "publish_plots": ["true", "false"],
+    "serving": ["true", "false"],
 }
 
 
@@ -113,3 +114,7 @@ def test_combination_renders_lints_and_has_a_dag(combination, tmp_path, default_
     }
     remote = (project / ".dvc" / "config").read_text()
     assert ("url = " in remote) == (answers["data_remote"] != "none")
+    serving = answers["serving"] == "true"
+    assert (project / "Dockerfile").exists() == serving
+    assert (project / "src" / "penguins_model" / "serve.py").exists() == serving
+    assert ('"serve"' in (project / "pyproject.toml").read_text().split("default-groups")[1]) == serving

@@ -80,12 +80,25 @@ COMMON_FILES = {
     "tests/unit/test_report.py",
     "tests/unit/test_validate.py",
 }
+SERVING_FILES = {
+    ".dockerignore",
+    "Dockerfile",
+    "src/{module}/serve.py",
+    "src/{module}/load_test.py",
+    "tests/serving/conftest.py",
+    "tests/serving/test_load_test.py",
+    "tests/serving/test_serve.py",
+}
 JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|%\}|\.jinja\b")
 
 
 def expected_files(project: Project) -> set[str]:
     answers = project.answer_set
-    files = {name.replace("{module}", answers.module) for name in COMMON_FILES}
+    serving = answers.answers.get("serving", "true") == "true"
+    files = {
+        name.replace("{module}", answers.module)
+        for name in COMMON_FILES | (SERVING_FILES if serving else set())
+    }
     files.add(
         "params/model/logistic_regression.yaml"
         if answers.task == "classification"
