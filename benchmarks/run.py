@@ -33,11 +33,18 @@ HERE = Path(__file__).resolve().parent
 TEMPLATE_ROOT = HERE.parent
 MODULE = "penguins_model"
 SIZES = {"penguins": None, "100k": 100_000, "1M": 1_000_000, "10M": 10_000_000}
-REPEATS = {"penguins": 3, "100k": 3, "1M": 3, "10M": 1}
+# Fewer repeats where one run takes minutes (RESULTS.md lists the repeats of each size).
+REPEATS = {"penguins": 3, "100k": 3, "1M": 2, "10M": 1}
 SMOKE_SIZES = ("penguins", "100k")
 OUTPUTS = ("dvc.lock", "data/validated", "data/prepared", "models", "metrics", "reports", ".dvc/cache", ".dvc/tmp")
 SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 SWEEP = ["model.learning_rate=0.05,0.1,0.2,0.3"]
+# Set by nox and venvs; they would point uv and python at the wrong environment.
+OUTER_ENV = ("VIRTUAL_ENV", "PYTHONPATH", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "CONDA_PREFIX")
+
+
+def clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in OUTER_ENV}
 
 
 class Bench:
@@ -53,8 +60,7 @@ class Bench:
             shutil.copy2(project / "data/raw/penguins.csv", self.seed_csv)
 
     def env(self, **extra: str) -> dict[str, str]:
-        outer = ("VIRTUAL_ENV", "PYTHONPATH", "UV_PROJECT_ENVIRONMENT", "CONDA_PREFIX")
-        env = {k: v for k, v in os.environ.items() if k not in outer}
+        env = clean_env()
         return {**env, "PATH": f"{self.bin}{os.pathsep}{env['PATH']}", **extra}
 
     def measure(self, *command: str | Path, cwd: Path | None = None, **env: str) -> dict[str, float]:
@@ -211,7 +217,9 @@ def render(work: Path, copier: str) -> Path:
     if project.exists():
         shutil.rmtree(project)
     command = [copier, "copy", "--trust", "--defaults", "--vcs-ref", "HEAD", "--data", "model=hist_gradient_boosting"]
-    subprocess.run([*command, str(TEMPLATE_ROOT), str(project)], check=True, capture_output=True)
+    done = subprocess.run([*command, str(TEMPLATE_ROOT), str(project)], capture_output=True, text=True, env=clean_env())
+    if done.returncode != 0 or not (project / ".venv").is_dir():
+        raise SystemExit(f"error: rendering the project failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     return project
 
 
@@ -364,10 +372,9 @@ def main() -> None:
             bench.no_op_and_status(size)
             bench.pr_subset(size)
             bench.sweep(size)
+            bench.install()
     if args.smoke:
         bench.no_op_and_status(sizes[-1], repeats=1)
-    elif "install" not in bench.results:
-        bench.install()
     bench.results["machine"]["load_after"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     bench.save()
     results_md = write_results(bench.results, args.out, args.smoke)
