@@ -64,6 +64,7 @@ LOGREG_LOCAL_REMOTE = AnswerSet(
         "data_remote": "local",
         "python_version": "3.11",
         "gate_blocks_merge": "false",
+        "cloud_training": "true",
     },
     module="species_lr",
     model="logistic_regression",
