@@ -71,7 +71,9 @@ def bench(session: nox.Session) -> None:
     session.install(COPIER)
     if "--smoke" in session.posargs:
         smoke = ROOT / ".bench" / "smoke"
-        session.run("python", "benchmarks/run.py", "--work", str(smoke), "--out", str(smoke / "out"), *session.posargs)
+        session.run(
+            "python", "benchmarks/run.py", "--work", str(smoke), "--out", str(smoke / "out"), *session.posargs
+        )
     else:
         session.run("python", "benchmarks/run.py", *session.posargs)
 

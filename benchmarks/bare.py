@@ -48,9 +48,14 @@ def main() -> None:
     timed("read", started)
     frame = RAW_SCHEMA.validate(frame[list(RAW_SCHEMA.columns)], lazy=True)
     timed("validate", started)
-    frame = frame.drop_duplicates().dropna(subset=[target]).astype(dict.fromkeys(CATEGORICAL_COLUMNS, "category"))
+    frame = (
+        frame.drop_duplicates().dropna(subset=[target]).astype(dict.fromkeys(CATEGORICAL_COLUMNS, "category"))
+    )
     train, test = train_test_split(
-        frame, test_size=params["split"]["test_size"], random_state=params["split"]["seed"], stratify=frame[target]
+        frame,
+        test_size=params["split"]["test_size"],
+        random_state=params["split"]["seed"],
+        stratify=frame[target],
     )
     # In row order, as the pipeline's prepare stage writes them: the same rows in the same order.
     train, test = train.sort_index(), test.sort_index()
@@ -61,7 +66,8 @@ def main() -> None:
             (
                 "categorical",
                 make_pipeline(
-                    SimpleImputer(strategy="constant", fill_value="missing"), OneHotEncoder(handle_unknown="ignore")
+                    SimpleImputer(strategy="constant", fill_value="missing"),
+                    OneHotEncoder(handle_unknown="ignore"),
                 ),
                 categorical,
             ),

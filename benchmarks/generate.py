@@ -74,7 +74,10 @@ def generate(seed_csv: Path, rows: int, out_csv: Path, seed: int = 0) -> None:
     # No quotes, like the real file (no value holds a comma; pyarrow quotes every string by default).
     options = pa_csv.WriteOptions(quoting_style="none", include_header=False)
     temp.write_text(",".join(seed_frame.columns) + "\n", encoding="utf-8")
-    with temp.open("ab") as stream, pa_csv.CSVWriter(stream, chunk(seed_frame, 1, rng).schema, write_options=options) as writer:
+    with (
+        temp.open("ab") as stream,
+        pa_csv.CSVWriter(stream, chunk(seed_frame, 1, rng).schema, write_options=options) as writer,
+    ):
         for start in range(0, rows, CHUNK_ROWS):
             writer.write_table(chunk(seed_frame, min(CHUNK_ROWS, rows - start), rng))
     temp.replace(out_csv)

@@ -34,9 +34,18 @@ TEMPLATE_ROOT = HERE.parent
 MODULE = "penguins_model"
 SIZES = {"penguins": None, "100k": 100_000, "1M": 1_000_000, "10M": 10_000_000}
 # Fewer repeats where one run takes minutes (RESULTS.md lists the repeats of each size).
-REPEATS = {"penguins": 3, "100k": 3, "1M": 2, "10M": 1}
+REPEATS = {"penguins": 3, "100k": 2, "1M": 2, "10M": 1}
 SMOKE_SIZES = ("penguins", "100k")
-OUTPUTS = ("dvc.lock", "data/validated", "data/prepared", "models", "metrics", "reports", ".dvc/cache", ".dvc/tmp")
+OUTPUTS = (
+    "dvc.lock",
+    "data/validated",
+    "data/prepared",
+    "models",
+    "metrics",
+    "reports",
+    ".dvc/cache",
+    ".dvc/tmp",
+)
 SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 SWEEP = ["model.learning_rate=0.05,0.1,0.2,0.3"]
 # Set by nox and venvs; they would point uv and python at the wrong environment.
@@ -55,6 +64,7 @@ class Bench:
         self.bin = project / ".venv" / "bin"
         self.results_path = results_path
         self.results: dict = json.loads(results_path.read_text()) if results_path.exists() else {}
+        self.current_size = "penguins"
         self.seed_csv = project.parent / "penguins.csv"
         if not self.seed_csv.exists():
             shutil.copy2(project / "data/raw/penguins.csv", self.seed_csv)
@@ -69,7 +79,11 @@ class Bench:
         with log.open("w") as stream:
             started = time.perf_counter()
             process = subprocess.Popen(
-                [str(c) for c in command], cwd=cwd or self.project, env=self.env(**env), stdout=stream, stderr=stream
+                [str(c) for c in command],
+                cwd=cwd or self.project,
+                env=self.env(**env),
+                stdout=stream,
+                stderr=stream,
             )
             _, status, usage = os.wait4(process.pid, 0)
             seconds = time.perf_counter() - started
@@ -82,6 +96,8 @@ class Bench:
         self.results_path.write_text(json.dumps(self.results, indent=2) + "\n")
 
     def write_raw(self, size: str) -> int:
+        """The project's raw data: the real penguins, or `size` synthetic rows; returns the row count."""
+        self.current_size = size
         raw = self.project / "data/raw/penguins.csv"
         rows = SIZES[size]
         if rows is None:
@@ -128,16 +144,27 @@ class Bench:
         self.save()
 
     def no_op_and_status(self, size: str, repeats: int = 5) -> None:
-        """After a full repro: `dvc repro` with nothing to do and `dvc status`, vs a one-stage repo."""
+        """`dvc repro` with nothing to do and `dvc status` on `size` rows, vs a one-stage repo."""
         dvc = self.bin / "dvc"
-        self.measure(dvc, "repro")
+        self.measure(dvc, "repro")  # up to date first (usually it already is)
         one_stage = self.project.parent / "one-stage"
         if not one_stage.exists():
             one_stage.mkdir()
             for command in (["git", "init", "-q"], [dvc, "init", "-q"]):
                 subprocess.run([str(c) for c in command], cwd=one_stage, check=True, env=self.env())
             (one_stage / "input.txt").write_text("x\n")
-            stage = ["stage", "add", "-q", "-n", "copy", "-d", "input.txt", "-o", "output.txt", "cp input.txt output.txt"]
+            stage = [
+                "stage",
+                "add",
+                "-q",
+                "-n",
+                "copy",
+                "-d",
+                "input.txt",
+                "-o",
+                "output.txt",
+                "cp input.txt output.txt",
+            ]
             subprocess.run([str(dvc), *stage], cwd=one_stage, check=True, env=self.env())
             self.measure(dvc, "repro", cwd=one_stage)
         timings = {
@@ -145,21 +172,31 @@ class Bench:
             "one_stage_no_op_repro": [self.measure(dvc, "repro", cwd=one_stage) for _ in range(repeats)],
             "status": [self.measure(dvc, "status") for _ in range(repeats)],
         }
-        self.results["dvc_overhead"] = {"size": size, **{name: median_of(runs) for name, runs in timings.items()}}
+        self.results["dvc_overhead"] = {
+            "size": size,
+            **{name: median_of(runs) for name, runs in timings.items()},
+        }
         self.save()
 
     def commit_raw(self) -> None:
         """Queued experiments and the PR check's base see only committed files."""
-        for command in (["git", "add", "--all"], ["git", "commit", "-q", "--allow-empty", "-m", "bench data"]):
+        for command in (
+            ["git", "add", "--all"],
+            ["git", "commit", "-q", "--allow-empty", "-m", "bench data"],
+        ):
             subprocess.run(command, cwd=self.project, check=True, env=self.env(), capture_output=True)
 
     def pr_subset(self, size: str) -> None:
         """`ci pr`: base and head (same commit here) trained on the CI subset, two in parallel."""
+        if self.current_size != size:
+            self.write_raw(size)
         self.commit_raw()
         self.clean_state()
         report_dir = self.project.parent / "pr-report"
         shutil.rmtree(report_dir, ignore_errors=True)
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=self.project, capture_output=True, text=True)
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=self.project, capture_output=True, text=True, check=False
+        )
         sha = head.stdout.strip()
         ci = dict(BASE_SHA=sha, HEAD_SHA=sha, PR_NUMBER="0", REPORT_DIR=str(report_dir), **SINGLE_THREADED)
         result = self.measure(self.bin / "python", "-m", f"{MODULE}.ci", "pr", **ci)
@@ -169,26 +206,45 @@ class Bench:
 
     def sweep(self, size: str) -> None:
         """The same 4 queued experiments with 1 and 2 workers; estimators single-threaded in both."""
+        if self.current_size != size:
+            self.write_raw(size)
         self.commit_raw()
         dvc = self.bin / "dvc"
         timings = {}
         for jobs in (1, 2):
             for command in (["queue", "remove", "--all"], ["exp", "remove", "--all-commits"]):
-                subprocess.run([str(dvc), *command], cwd=self.project, env=self.env(), capture_output=True)
+                subprocess.run(
+                    [str(dvc), *command], cwd=self.project, env=self.env(), capture_output=True, check=False
+                )
             self.clean_state()  # no run cache: every experiment really runs
             queue = [a for override in SWEEP for a in ("-S", override)]
-            subprocess.run([str(dvc), "exp", "run", "--queue", *queue], cwd=self.project, env=self.env(), check=True)
+            subprocess.run(
+                [str(dvc), "exp", "run", "--queue", *queue], cwd=self.project, env=self.env(), check=True
+            )
             timings[f"j{jobs}"] = self.measure(dvc, "queue", "start", "--jobs", str(jobs), **SINGLE_THREADED)
             started = time.perf_counter()
             while True:  # `queue start` returns at once; the workers run on
                 status = subprocess.run(
-                    [str(dvc), "queue", "status"], cwd=self.project, capture_output=True, text=True, env=self.env()
+                    [str(dvc), "queue", "status"],
+                    cwd=self.project,
+                    capture_output=True,
+                    text=True,
+                    env=self.env(),
+                    check=False,
                 ).stdout
                 if not any(word in status for word in ("Queued", "Running")):
                     break
                 time.sleep(1)
-            timings[f"j{jobs}"]["seconds"] = round(timings[f"j{jobs}"]["seconds"] + time.perf_counter() - started, 3)
-            subprocess.run([str(dvc), "queue", "stop"], cwd=self.project, env=self.env(), capture_output=True)
+            timings[f"j{jobs}"]["seconds"] = round(
+                timings[f"j{jobs}"]["seconds"] + time.perf_counter() - started, 3
+            )
+            subprocess.run(
+                [str(dvc), "queue", "stop"],
+                cwd=self.project,
+                env=self.env(),
+                capture_output=True,
+                check=False,
+            )
             if "Failed" in status:
                 raise SystemExit(f"error: a sweep experiment failed with -j {jobs}:\n{status}")
             print(f"sweep -j {jobs}: {timings[f'j{jobs}']}", flush=True)
@@ -216,19 +272,40 @@ def render(work: Path, copier: str) -> Path:
     project = work / "project"
     if project.exists():
         shutil.rmtree(project)
-    command = [copier, "copy", "--trust", "--defaults", "--vcs-ref", "HEAD", "--data", "model=hist_gradient_boosting"]
-    done = subprocess.run([*command, str(TEMPLATE_ROOT), str(project)], capture_output=True, text=True, env=clean_env())
+    command = [
+        copier,
+        "copy",
+        "--trust",
+        "--defaults",
+        "--vcs-ref",
+        "HEAD",
+        "--data",
+        "model=hist_gradient_boosting",
+    ]
+    done = subprocess.run(
+        [*command, str(TEMPLATE_ROOT), str(project)],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        check=False,
+    )
     if done.returncode != 0 or not (project / ".venv").is_dir():
-        raise SystemExit(f"error: rendering the project failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        raise SystemExit(
+            f"error: rendering the project failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
     return project
 
 
 def machine(bench: Bench) -> dict[str, str]:
     def output(*command: str | Path) -> str:
-        done = subprocess.run([str(c) for c in command], capture_output=True, text=True, env=bench.env())
+        done = subprocess.run(
+            [str(c) for c in command], capture_output=True, text=True, env=bench.env(), check=False
+        )
         return done.stdout.strip()
 
-    memory = next(line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+    memory = next(
+        line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+    )
     versions = output(bench.bin / "python", "-c", VERSIONS)
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -274,49 +351,67 @@ def table_rows(results: dict) -> list[dict]:
 
 def write_results(results: dict, out: Path, smoke: bool) -> Path:
     """RESULTS.md from the results JSON: regenerated by every run, never edited by hand."""
+    machine_info = results["machine"]
     lines = [
         "# Benchmark results" + (" (smoke run)" if smoke else ""),
         "",
         "Generated by `nox -s bench` (benchmarks/run.py); do not edit by hand.",
         "",
-        f"- Date: {results['machine']['date']}",
-        f"- Machine: {results['machine']['cpu']}, {results['machine']['memory']} RAM, {results['machine']['os']}",
-        f"- Versions: {results['machine']['versions']}",
-        f"- Load before the run: `{results['machine']['load']}`",
-        f"- Load after the run: `{results['machine'].get('load_after', '')}`",
-        "- Workload: hist_gradient_boosting classification with the params in `params/`, schema validation,",
-        "  split, fit, metrics. Pipeline = `dvc repro` from a clean state (no dvc.lock, outputs or DVC cache);",
-        "  bare = `benchmarks/bare.py`, the same work in one process. Medians of the repeats; peak RSS is the",
-        "  largest single process of each command's tree (wait4 `ru_maxrss`, covers every DVC stage process).",
+        f"- Date: {machine_info['date']}",
+        f"- Machine: {machine_info['cpu']}, {machine_info['memory']} RAM, {machine_info['os']}",
+        f"- Versions: {machine_info['versions']}",
+        f"- Load before the run: `{machine_info['load']}`",
+        f"- Load after the run: `{machine_info.get('load_after', '')}`",
+        "- Workload: hist_gradient_boosting classification with the params in `params/`, schema",
+        "  validation, split, fit, metrics. Pipeline = `dvc repro` from a clean state (no dvc.lock,",
+        "  outputs or DVC cache); bare = `benchmarks/bare.py`, the same work in one process. Medians of",
+        "  the repeats; peak RSS is the largest single process of each command's tree (wait4",
+        "  `ru_maxrss`, which covers every DVC stage process).",
         "",
-        "| data | rows | repeats | pipeline s | bare s | time ratio | overhead s | pipeline RSS MiB | bare RSS MiB "
-        "| RSS ratio | same metrics |",
+        "| data | rows | repeats | pipeline s | bare s | time ratio | overhead s "
+        "| pipeline RSS MiB | bare RSS MiB | RSS ratio | same metrics |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in table_rows(results):
-        lines.append(
-            f"| {row['size']} | {row['rows']:,} | {row['repeats']} | {row['pipeline_s']:.1f} | {row['bare_s']:.1f} "
-            f"| {row['time_ratio']:.2f} | {row['overhead_s']:.1f} | {row['pipeline_rss']:.0f} | {row['bare_rss']:.0f} "
-            f"| {row['rss_ratio']:.2f} | {'yes' if row['same_metrics'] else 'no'} |"
-        )
+        cells = [
+            row["size"],
+            f"{row['rows']:,}",
+            row["repeats"],
+            f"{row['pipeline_s']:.1f}",
+            f"{row['bare_s']:.1f}",
+            f"{row['time_ratio']:.2f}",
+            f"{row['overhead_s']:.1f}",
+            f"{row['pipeline_rss']:.0f}",
+            f"{row['bare_rss']:.0f}",
+            f"{row['rss_ratio']:.2f}",
+            "yes" if row["same_metrics"] else "no",
+        ]
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
     extra = []
     if overhead := results.get("dvc_overhead"):
         no_op, one_stage = overhead["no_op_repro"]["seconds"], overhead["one_stage_no_op_repro"]["seconds"]
         extra += [
             f"| no-op `dvc repro` ({overhead['size']}) | {no_op:.2f} s |",
-            f"| no-op `dvc repro`, one-stage DVC repo | {one_stage:.2f} s (ratio {ratio(no_op, one_stage):.2f}) |",
+            f"| no-op `dvc repro`, one-stage DVC repo | {one_stage:.2f} s "
+            f"(ratio {ratio(no_op, one_stage):.2f}) |",
             f"| `dvc status` ({overhead['size']}) | {overhead['status']['seconds']:.2f} s |",
         ]
     if pr := results.get("pr_subset"):
-        extra.append(f"| PR check `ci pr`, base + head on the CI subset ({pr['size']}) | {pr['seconds']:.1f} s |")
+        extra.append(
+            f"| PR check `ci pr`, base + head on the CI subset ({pr['size']}) | {pr['seconds']:.1f} s |"
+        )
     if sweep := results.get("sweep"):
         j1, j2 = sweep["j1"]["seconds"], sweep["j2"]["seconds"]
+        points = f"{sweep['points']}-point sweep"
         extra += [
-            f"| {sweep['points']}-point sweep, `-j 1` ({sweep['size']}, single-threaded estimators) | {j1:.1f} s |",
-            f"| {sweep['points']}-point sweep, `-j 2` | {j2:.1f} s (speed-up {ratio(j1, j2):.2f}x) |",
+            f"| {points}, `-j 1` ({sweep['size']}, single-threaded estimators) | {j1:.1f} s |",
+            f"| {points}, `-j 2` | {j2:.1f} s (speed-up {ratio(j1, j2):.2f}x) |",
         ]
     if install := results.get("install"):
-        extra.append(f"| locked install, warm uv cache (`uv sync --locked --compile-bytecode`) | {install['seconds']:.1f} s |")
+        extra.append(
+            "| locked install, warm uv cache (`uv sync --locked --compile-bytecode`) "
+            f"| {install['seconds']:.1f} s |"
+        )
     if extra:
         lines += ["", "| measurement | median |", "|---|---:|", *extra]
     lines += ["", "![time vs rows](bench.png)", ""]
@@ -343,16 +438,33 @@ def plot(results_path: Path, png: Path) -> None:
     figure.savefig(png, dpi=100)
 
 
+def report(bench: Bench, out: Path, smoke: bool) -> Path:
+    """RESULTS.md and the plot from what is measured so far (written after every step)."""
+    load_after = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+    bench.results["machine"]["load_after"] = load_after
+    bench.save()
+    results_md = write_results(bench.results, out, smoke)
+    plot_command = [bench.bin / "python", __file__, "plot", bench.results_path, out / "bench.png"]
+    subprocess.run([str(c) for c in plot_command], check=True)
+    return results_md
+
+
+EXTRAS = ("no-op", "install", "pr", "sweep")
+
+
 def main() -> None:
     if sys.argv[1:2] == ["plot"]:
         plot(Path(sys.argv[2]), Path(sys.argv[3]))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="penguins and 100k rows, 1 repeat, no extras")
+    parser.add_argument(
+        "--smoke", action="store_true", help="penguins and 100k rows, 1 repeat, no-op repro only"
+    )
     parser.add_argument("--out", type=Path, default=HERE, help="where RESULTS.md, bench.png, results.json go")
     parser.add_argument("--work", type=Path, default=TEMPLATE_ROOT / ".bench", help="scratch folder")
     parser.add_argument("--copier", default=shutil.which("copier") or "copier")
     parser.add_argument("--sizes", nargs="*", choices=list(SIZES), help="only these sizes")
+    parser.add_argument("--extras", nargs="*", choices=EXTRAS, help="only these extra measurements")
     parser.add_argument("--resume", action="store_true", help="keep results.json and the rendered project")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -365,21 +477,25 @@ def main() -> None:
         project = render(args.work, args.copier)
     bench = Bench(project, results_path)
     bench.results.setdefault("machine", machine(bench))
-    sizes = args.sizes or (SMOKE_SIZES if args.smoke else list(SIZES))
+    sizes = SMOKE_SIZES if args.smoke else list(SIZES)
+    sizes = args.sizes if args.sizes is not None else sizes
+    # Sizes first (the table), then the extras, cheapest first; RESULTS.md is rewritten after each.
     for size in sizes:
         bench.compare_size(size, 1 if args.smoke else REPEATS[size])
-        if size == "1M" and not args.smoke:
-            bench.no_op_and_status(size)
-            bench.pr_subset(size)
-            bench.sweep(size)
-            bench.install()
-    if args.smoke:
-        bench.no_op_and_status(sizes[-1], repeats=1)
-    bench.results["machine"]["load_after"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    bench.save()
-    results_md = write_results(bench.results, args.out, args.smoke)
-    subprocess.run([str(bench.bin / "python"), __file__, "plot", results_path, args.out / "bench.png"], check=True)
-    print(f"wrote {results_md} and {args.out / 'bench.png'}")
+        report(bench, args.out, args.smoke)
+    extras = ("no-op",) if args.smoke else EXTRAS
+    extras = args.extras if args.extras is not None else extras
+    steps = {
+        "no-op": lambda: bench.no_op_and_status(bench.current_size, repeats=1 if args.smoke else 5),
+        "install": bench.install,
+        "pr": lambda: bench.pr_subset("1M"),
+        "sweep": lambda: bench.sweep("1M"),
+    }
+    for extra in extras:
+        steps[extra]()
+        print(f"{extra}: done", flush=True)
+        report(bench, args.out, args.smoke)
+    print(f"wrote {args.out / 'RESULTS.md'} and {args.out / 'bench.png'}")
 
 
 if __name__ == "__main__":
