@@ -60,8 +60,8 @@ class Bench:
     """One rendered project, the raw data it was rendered with, and the results collected so far."""
 
     def __init__(self, project: Path, results_path: Path) -> None:
-        self.project = project
-        self.bin = project / ".venv" / "bin"
+        self.project = project.resolve()
+        self.bin = self.project / ".venv" / "bin"
         self.results_path = results_path
         self.results: dict = json.loads(results_path.read_text()) if results_path.exists() else {}
         self.current_size = "penguins"
