@@ -251,6 +251,21 @@ class Bench:
         self.results["sweep"] = {"size": size, "points": 4, **timings}
         self.save()
 
+    def stages(self, size: str) -> None:
+        """Where the time goes: each stage run alone (`python -m`), and the bare script's steps."""
+        if self.current_size != size:
+            self.write_raw(size)
+        self.clean_state()
+        pipeline = {}
+        for stage in ("validate", "prepare", "train", "evaluate"):
+            pipeline[stage] = self.measure(self.bin / "python", "-m", f"{MODULE}.{stage}")
+        bare_metrics = self.project.parent / "bare-metrics.json"
+        bare = self.measure(self.bin / "python", HERE / "bare.py", self.project, bare_metrics)
+        log = (self.project.parent / "last-command.log").read_text().splitlines()
+        steps = next(json.loads(line)["bare_steps"] for line in log if line.startswith('{"bare_steps"'))
+        self.results["stages"] = {"size": size, "pipeline": pipeline, "bare": {"total": bare, "steps": steps}}
+        self.save()
+
     def install(self, repeats: int = 3) -> None:
         """`uv sync --locked --compile-bytecode` into a fresh venv, uv's cache already warm."""
         venv = self.project.parent / "install-venv"
@@ -414,10 +429,40 @@ def write_results(results: dict, out: Path, smoke: bool) -> Path:
         )
     if extra:
         lines += ["", "| measurement | median |", "|---|---:|", *extra]
+    if stages := results.get("stages"):
+        lines += stage_table(stages, results.get("sizes", {}).get(stages["size"]))
     lines += ["", "![time vs rows](bench.png)", ""]
     results_md = out / "RESULTS.md"
     results_md.write_text("\n".join(lines))
     return results_md
+
+
+def stage_table(stages: dict, size_entry: dict | None) -> list[str]:
+    """Each stage alone vs the bare script's steps; what is left of `dvc repro` is DVC's own work."""
+    pipeline, bare = stages["pipeline"], stages["bare"]
+    stage_sum = sum(run["seconds"] for run in pipeline.values())
+    step_sum = sum(bare["steps"].values())
+    lines = [
+        "",
+        f"Where the time goes at {stages['size']} rows (one run of each stage alone, `python -m`; "
+        "bare script's steps from its own clock):",
+        "",
+        "| pipeline stage | s | peak RSS MiB | | bare step | s |",
+        "|---|---:|---:|---|---|---:|",
+    ]
+    steps = list(bare["steps"].items())
+    for index, (stage, run) in enumerate(pipeline.items()):
+        step, seconds = steps[index] if index < len(steps) else ("", None)
+        shown = f"{seconds:.1f}" if seconds is not None else ""
+        lines.append(f"| {stage} | {run['seconds']:.1f} | {run['rss_mib']:.0f} | | {step} | {shown} |")
+    for step, seconds in steps[len(pipeline) :]:
+        lines.append(f"| | | | | {step} | {seconds:.1f} |")
+    startup = bare["total"]["seconds"] - step_sum
+    lines.append(f"| sum of stages | {stage_sum:.1f} | | | interpreter start + imports | {startup:.1f} |")
+    if size_entry:
+        dvc_share = size_entry["pipeline"]["seconds"] - stage_sum
+        lines.append(f"| `dvc repro` (median) minus the stages: DVC itself | {dvc_share:.1f} | | | | |")
+    return lines
 
 
 def plot(results_path: Path, png: Path) -> None:
@@ -449,7 +494,7 @@ def report(bench: Bench, out: Path, smoke: bool) -> Path:
     return results_md
 
 
-EXTRAS = ("no-op", "install", "pr", "sweep")
+EXTRAS = ("no-op", "install", "stages", "pr", "sweep")
 
 
 def main() -> None:
@@ -488,6 +533,7 @@ def main() -> None:
     steps = {
         "no-op": lambda: bench.no_op_and_status(bench.current_size, repeats=1 if args.smoke else 5),
         "install": bench.install,
+        "stages": lambda: bench.stages("1M"),
         "pr": lambda: bench.pr_subset("1M"),
         "sweep": lambda: bench.sweep("1M"),
     }
