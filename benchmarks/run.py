@@ -387,6 +387,8 @@ def write_results(results: dict, out: Path, smoke: bool) -> Path:
         "| pipeline RSS MiB | bare RSS MiB | RSS ratio | same metrics |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
+    if note := results.get("note"):
+        lines[4:4] = [note, ""]
     for row in table_rows(results):
         cells = [
             row["size"],
@@ -511,6 +513,10 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="*", choices=list(SIZES), help="only these sizes")
     parser.add_argument("--extras", nargs="*", choices=EXTRAS, help="only these extra measurements")
     parser.add_argument("--resume", action="store_true", help="keep results.json and the rendered project")
+    parser.add_argument("--note", help="a paragraph for RESULTS.md (kept in results.json), e.g. about load")
+    parser.add_argument(
+        "--report-only", action="store_true", help="rewrite RESULTS.md and the plot, measure nothing"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     args.work.mkdir(parents=True, exist_ok=True)
@@ -518,10 +524,21 @@ def main() -> None:
     if not args.resume:
         results_path.unlink(missing_ok=True)
     project = args.work / "project"
+    if args.report_only:
+        bench = Bench(project, results_path)
+        if args.note is not None:
+            bench.results["note"] = args.note
+            bench.save()
+        write_results(bench.results, args.out, args.smoke)
+        plot_command = [bench.bin / "python", __file__, "plot", results_path, args.out / "bench.png"]
+        subprocess.run([str(c) for c in plot_command], check=True)
+        return
     if not (args.resume and project.exists()):
         project = render(args.work, args.copier)
     bench = Bench(project, results_path)
     bench.results.setdefault("machine", machine(bench))
+    if args.note is not None:
+        bench.results["note"] = args.note
     sizes = SMOKE_SIZES if args.smoke else list(SIZES)
     sizes = args.sizes if args.sizes is not None else sizes
     # Sizes first (the table), then the extras, cheapest first; RESULTS.md is rewritten after each.
