@@ -1,4 +1,5 @@
-"""Template repo tasks: `nox -s demo`, `nox -s tests`, `nox -s lint`, `nox -s relock`, and benchmarks.
+"""Template repo tasks: `nox -s demo`, `nox -s tests`, `nox -s lint`, `nox -s relock`, and benchmarks
+(`nox -s bench`, `nox -s serving-benchmark`).
 
 Every session runs in a uv-made venv without system site-packages, so nothing installed on the
 machine (dvc, pandas, ...) can make a test pass by accident.
@@ -107,8 +108,25 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     session.install("ruff==0.17.6")
-    session.run("ruff", "check", "noxfile.py", "tests")
-    session.run("ruff", "format", "--check", "noxfile.py", "tests")
+    session.run("ruff", "check", "noxfile.py", "tests", "benchmarks")
+    session.run("ruff", "format", "--check", "noxfile.py", "tests", "benchmarks")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Pipeline vs bare script at 344 rows to 10M; rewrites benchmarks/RESULTS.md (about an hour).
+
+    `nox -s bench -- --smoke` runs penguins and 100k rows once into .bench/smoke (a few minutes
+    at most; the template tests run it too). Not part of the default sessions.
+    """
+    session.install(COPIER)
+    if "--smoke" in session.posargs:
+        smoke = ROOT / ".bench" / "smoke"
+        session.run(
+            "python", "benchmarks/run.py", "--work", str(smoke), "--out", str(smoke / "out"), *session.posargs
+        )
+    else:
+        session.run("python", "benchmarks/run.py", *session.posargs)
 
 
 @nox.session(python=False)

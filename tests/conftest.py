@@ -65,6 +65,7 @@ LOGREG_LOCAL_REMOTE = AnswerSet(
         "python_version": "3.11",
         "gate_blocks_merge": "false",
         "serving": "false",
+        "cloud_training": "true",
     },
     module="species_lr",
     model="logistic_regression",

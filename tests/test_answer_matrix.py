@@ -1,7 +1,7 @@
 """Every pairwise combination of the main answers renders, passes ruff and gives a valid DVC DAG.
 
 The full product is 2 tasks x 3 models x 6 remotes x 2 x 2 x 2 = 288 projects; a greedy pairwise
-cover needs about a tenth of that and still puts every value of every answer next to every value
+cover needs less than a tenth of that and still puts every value of every answer next to every value
 of every other answer. Renders skip the setup task (no venv per combination): ruff comes from the
 test venv and dvc from the default project's venv. Full setups and `dvc repro` run for the answer
 sets in conftest.ANSWER_SETS.
@@ -35,6 +35,7 @@ FACTORS = {
     "gate_blocks_merge": ["true", "false"],
     "publish_plots": ["true", "false"],
     "serving": ["true", "false"],
+    "cloud_training": ["true", "false"],
 }
 
 

@@ -1,7 +1,8 @@
 """Stage 2: clean the validated raw data and split it into train and test parquet files.
 
 Every row keeps `row_id`, its position in the raw file, so predictions of two model versions
-can be paired row by row, and a prediction traced back to its raw record.
+can be paired row by row, and a prediction traced back to its raw record. Reads the typed
+parquet `validate` wrote, and copies the frame as few times as it can (it may be millions of rows).
 """
 
 from __future__ import annotations
@@ -9,13 +10,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import PipelineError, run_stage
 from .files import atomic_path
 from .params import Params, load_params
 from .schema import CATEGORICAL_COLUMNS, RAW_SCHEMA
-from .validate import check_raw, read_raw_csv
+from .validate import VALIDATED_PATH
 
 log = logging.getLogger(__name__)
 ROW_ID = "row_id"
@@ -24,35 +26,44 @@ TEST_PATH = Path("data/prepared/test.parquet")
 
 
 def clean(raw_frame: pd.DataFrame, target: str) -> pd.DataFrame:
-    """Add row ids, drop exact duplicates and rows without a target, use categorical dtypes."""
-    frame = raw_frame.rename_axis(ROW_ID).reset_index()
-    duplicated = frame.duplicated(subset=list(RAW_SCHEMA.columns), keep="first")
+    """Add row ids, drop exact duplicates and rows without a target, use categorical dtypes.
+
+    One copy of the rows: both filters are combined into one mask before anything is taken.
+    """
+    duplicated = raw_frame.duplicated(subset=list(RAW_SCHEMA.columns), keep="first").to_numpy()
+    no_target = raw_frame[target].isna().to_numpy()
     if duplicated.any():
         log.info("dropped %d duplicated rows (kept the first of each)", int(duplicated.sum()))
-        frame = frame.loc[~duplicated]
-    no_target = frame[target].isna()
     if no_target.any():
         log.info("dropped %d rows without a value for target '%s'", int(no_target.sum()), target)
-        frame = frame.loc[~no_target]
-    categories = {name: "category" for name in CATEGORICAL_COLUMNS if name in frame.columns}
-    return frame.astype(categories).reset_index(drop=True)
+    keep = ~(duplicated | no_target)
+    frame = raw_frame.loc[keep].reset_index(drop=True)
+    frame.insert(0, ROW_ID, raw_frame.index.to_numpy()[keep])
+    for name in CATEGORICAL_COLUMNS:
+        if name in frame.columns and not isinstance(frame[name].dtype, pd.CategoricalDtype):
+            frame[name] = frame[name].astype("category")
+    return frame
 
 
 def split(frame: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Hold out a test set; stratify by the label for classification so every class is tested."""
+    """Hold out a test set; stratify by the label for classification so every class is tested.
+
+    Splits row positions, not the frame, then takes each part once, in row_id order.
+    """
     from sklearn.model_selection import train_test_split
 
     stratify = frame[params.data.target] if params.task == "classification" else None
     try:
-        train_frame, test_frame = train_test_split(
-            frame,
+        train_rows, test_rows = train_test_split(
+            np.arange(len(frame)),
             test_size=params.split.test_size,
             random_state=params.split.seed,
             stratify=stratify,
         )
     except ValueError as error:
         raise PipelineError(f"cannot split {len(frame)} rows: {error}") from None
-    return train_frame.sort_values(ROW_ID), test_frame.sort_values(ROW_ID)
+    # clean() keeps rows in row_id order, so sorted positions give sorted row ids.
+    return frame.take(np.sort(train_rows)), frame.take(np.sort(test_rows))
 
 
 def write_parquet(frame: pd.DataFrame, target: Path) -> None:
@@ -62,8 +73,7 @@ def write_parquet(frame: pd.DataFrame, target: Path) -> None:
 
 def main() -> None:
     params = load_params()
-    path = params.data.raw_path
-    frame = clean(check_raw(read_raw_csv(path), path, params.data), params.data.target)
+    frame = clean(pd.read_parquet(VALIDATED_PATH), params.data.target)
     train_frame, test_frame = split(frame, params)
     write_parquet(train_frame, TRAIN_PATH)
     write_parquet(test_frame, TEST_PATH)

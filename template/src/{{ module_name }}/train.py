@@ -42,7 +42,8 @@ def train(train_frame: pd.DataFrame, params: Params):
 
 def main() -> None:
     params = load_params()
-    available = pd.read_parquet(TRAIN_PATH)
+    # Only the columns the model uses: the file also holds row ids and unused raw columns.
+    available = pd.read_parquet(TRAIN_PATH, columns=[*params.data.features, params.data.target])
     train_frame = training_subset(available, params.data)
     started = time.perf_counter()
     model = train(train_frame, params)

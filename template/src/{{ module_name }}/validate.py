@@ -2,8 +2,9 @@
 
 DVC deletes a stage's outputs before it runs the stage, so validation is a stage of its own,
 first in the pipeline: bad raw data stops `dvc repro` here and the last good prepared data,
-model and metrics stay as they were. Its only output is a small report that `prepare` depends
-on, which makes DVC run validation before prepare, also for `dvc repro train`.
+model and metrics stay as they were. Besides a small report it writes the validated rows as a
+typed parquet file (categorical dtypes), which `prepare` reads: the CSV is parsed and checked
+once, not twice, and prepare's deps make DVC run validation first, also for `dvc repro train`.
 """
 
 from __future__ import annotations
@@ -15,19 +16,23 @@ import pandas as pd
 from pandera.errors import SchemaErrors
 
 from .errors import PipelineError, run_stage
-from .files import file_md5, write_json
+from .files import atomic_path, file_md5, write_json
 from .params import DataParams, load_params
-from .schema import RAW_SCHEMA
+from .schema import CATEGORICAL_COLUMNS, RAW_SCHEMA
 
 log = logging.getLogger(__name__)
 VALIDATION_REPORT_PATH = Path("reports/validation.json")
+VALIDATED_PATH = Path("data/validated/raw.parquet")
 MAX_ROWS_SHOWN = 5
 
 
 def read_raw_csv(path: Path) -> pd.DataFrame:
-    """Read the raw CSV; an empty, missing or non-CSV file becomes a PipelineError."""
+    """Read the raw CSV; an empty, missing or non-CSV file becomes a PipelineError.
+
+    pyarrow's parser reads on all cores, several times faster than pandas' own on large files.
+    """
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, engine="pyarrow")
     except FileNotFoundError:
         raise PipelineError(f"{path}: file not found; check data.raw_path in params/data/") from None
     except pd.errors.EmptyDataError:
@@ -93,11 +98,19 @@ def describe_check(check: str) -> str:
     return check
 
 
+def write_validated(valid: pd.DataFrame, target: Path = VALIDATED_PATH) -> None:
+    """The validated rows as parquet; categories stored as such (smaller, faster to read and fit)."""
+    typed = valid.astype(dict.fromkeys(CATEGORICAL_COLUMNS, "category"))  # copy-on-write: only these columns
+    with atomic_path(target) as temp_path:
+        typed.to_parquet(temp_path)  # keeps the index: a row's position in the raw file
+
+
 def main() -> None:
     params = load_params()
     path = params.data.raw_path
     frame = read_raw_csv(path)
     valid = check_raw(frame, path, params.data)
+    write_validated(valid)
     write_json(
         VALIDATION_REPORT_PATH,
         {
