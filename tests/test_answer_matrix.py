@@ -10,6 +10,7 @@ sets in conftest.ANSWER_SETS.
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import subprocess
 
@@ -98,6 +99,17 @@ def test_combination_renders_lints_and_has_a_dag(combination, tmp_path, default_
         )
         assert lint.returncode == 0, lint.stdout[-3000:]
     subprocess.run(["git", "init", "--quiet"], cwd=project, check=True)
+    # The setup task (skipped here) composes params.yaml, which dvc.yaml interpolates (${data.raw_path}).
+    (module,) = [path.name for path in (project / "src").iterdir() if path.is_dir()]
+    compose = subprocess.run(
+        [str(default_project.venv_bin / "python"), "-m", f"{module}.compose_params"],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(project / "src")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert compose.returncode == 0, compose.stderr[-3000:]
     dag = subprocess.run(
         [str(default_project.venv_bin / "dvc"), "dag", "--dot"],
         cwd=project,
