@@ -69,8 +69,9 @@ class PredictionLog:
         hidden = [name for name in sensitive_columns() if name in inputs.columns]
         shown_inputs = inputs.drop(columns=hidden)
         timestamp = datetime.now(UTC).isoformat(timespec="milliseconds")
-        input_rows = json.loads(shown_inputs.to_json(orient="records", date_format="iso"))
-        output_rows = json.loads(outputs.to_json(orient="records"))
+        # 15 digits, not pandas' default 10: a logged prediction should equal the one returned.
+        input_rows = json.loads(shown_inputs.to_json(orient="records", date_format="iso", double_precision=15))
+        output_rows = json.loads(outputs.to_json(orient="records", double_precision=15))
         records = []
         for position, (input_row, output_row) in enumerate(zip(input_rows, output_rows, strict=True)):
             if self.sensitive == "hash":
