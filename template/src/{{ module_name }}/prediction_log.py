@@ -72,11 +72,12 @@ class PredictionLog:
         # 15 digits, not pandas' default 10: a logged prediction should equal the one returned.
         input_rows = json.loads(shown_inputs.to_json(orient="records", date_format="iso", double_precision=15))
         output_rows = json.loads(outputs.to_json(orient="records", double_precision=15))
+        if self.sensitive == "hash":
+            hashed = {name: [pseudonymise(value, salt) for value in inputs[name]] for name in hidden}
+            for position, input_row in enumerate(input_rows):
+                input_row.update({name: values[position] for name, values in hashed.items()})
         records = []
-        for position, (input_row, output_row) in enumerate(zip(input_rows, output_rows, strict=True)):
-            if self.sensitive == "hash":
-                for name in hidden:
-                    input_row[name] = pseudonymise(inputs[name].iloc[position], salt)
+        for input_row, output_row in zip(input_rows, output_rows, strict=True):
             records.append(
                 {
                     "timestamp": timestamp,
