@@ -20,6 +20,13 @@ TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 TOOLS_BIN = Path(sys.executable).parent  # copier, uv, ruff of the test venv
 # Variables a surrounding venv or nox session sets, which would point uv at the wrong venv.
 OUTER_ENV = ("VIRTUAL_ENV", "PYTHONPATH", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "CONDA_PREFIX")
+
+
+def outer_env_removed() -> dict[str, str]:
+    """This process's environment without the variables that would point uv at the test venv."""
+    return {k: v for k, v in os.environ.items() if k not in OUTER_ENV}
+
+
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Template Tests",
     "GIT_AUTHOR_EMAIL": "tests@example.com",
@@ -88,7 +95,7 @@ class Project:
         return self.path / ".venv" / "bin"
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in OUTER_ENV}
+        env = outer_env_removed()
         env["PATH"] = os.pathsep.join([str(self.venv_bin), str(TOOLS_BIN), env["PATH"]])
         return {**env, **GIT_IDENTITY}
 
@@ -115,7 +122,7 @@ def copier_command(*args: str | Path) -> list[str]:
 
 def render(destination: Path, answers: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
     data = [arg for key, value in answers.items() for arg in ("--data", f"{key}={value}")]
-    env = {k: v for k, v in os.environ.items() if k not in OUTER_ENV}
+    env = outer_env_removed()
     env["PATH"] = os.pathsep.join([str(TOOLS_BIN), env["PATH"]])
     return subprocess.run(
         copier_command("copy", "--defaults", "--vcs-ref", "HEAD", *extra, *data, TEMPLATE_ROOT, destination),

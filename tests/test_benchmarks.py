@@ -12,12 +12,12 @@ import os
 import subprocess
 import sys
 
-from conftest import GIT_IDENTITY, OUTER_ENV, TEMPLATE_ROOT, TOOLS_BIN
+from conftest import GIT_IDENTITY, TEMPLATE_ROOT, TOOLS_BIN, outer_env_removed
 
 
 def test_smoke_bench_measures_pipeline_and_bare_script(tmp_path):
     out = tmp_path / "out"
-    env = {k: v for k, v in os.environ.items() if k not in OUTER_ENV}
+    env = outer_env_removed()
     env["PATH"] = os.pathsep.join([str(TOOLS_BIN), env["PATH"]])
     command = [
         sys.executable,

@@ -7,11 +7,11 @@ import subprocess
 from pathlib import Path
 
 import yaml
-from conftest import GIT_IDENTITY, OUTER_ENV, TEMPLATE_ROOT, TOOLS_BIN, copier_command
+from conftest import GIT_IDENTITY, TEMPLATE_ROOT, TOOLS_BIN, copier_command, outer_env_removed
 
 
 def sh(*args: str | Path, cwd: Path) -> str:
-    env = {k: v for k, v in os.environ.items() if k not in OUTER_ENV}
+    env = outer_env_removed()
     env["PATH"] = os.pathsep.join([str(cwd / ".venv" / "bin"), str(TOOLS_BIN), env["PATH"]])
     done = subprocess.run(
         [str(a) for a in args],

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from conftest import outer_env_removed
 
 STAND_INS = Path(__file__).parent / "stand_ins"
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
@@ -34,7 +35,6 @@ KNOWN_ACTIONS = {
     "actions/download-artifact",
     "iterative/setup-cml",
 }
-OUTER_ENV = ("VIRTUAL_ENV", "PYTHONPATH", "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "CONDA_PREFIX")
 
 
 class HarnessError(Exception):
@@ -113,7 +113,7 @@ class Runner:
         summary = workspace.parent / f"{workspace.name}-summary.md"
         summary.touch()
         github = context["github"]
-        base_env = {k: v for k, v in os.environ.items() if k not in OUTER_ENV}
+        base_env = outer_env_removed()
         base_env.update(
             CI="true",
             GITHUB_ACTIONS="true",

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .errors import PipelineError
 from .metrics import DIRECTIONS, TASK_METRICS, Direction
-from .prepare import ROW_ID
+from .paths import ROW_ID
 
 MIN_PAIRED_ROWS = 30
 LOG_LOSS_EPS = np.finfo(float).eps

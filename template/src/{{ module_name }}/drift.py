@@ -372,7 +372,7 @@ def reference_data(sensitive_policy: str | None, numeric: tuple[str, ...]) -> tu
     same way as in the log (equal salted hashes stay comparable); dropped or numeric ones are skipped.
     """
     from .evaluate import PREDICTIONS_PATH
-    from .prepare import TRAIN_PATH
+    from .paths import TRAIN_PATH
 
     for path in (TRAIN_PATH, PREDICTIONS_PATH):
         if not path.exists():

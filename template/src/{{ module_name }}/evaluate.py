@@ -19,7 +19,8 @@ from .files import atomic_path, write_json
 from .metrics import classification_metrics, quality_gate, regression_metrics
 from .model_store import load_model
 from .params import Params, load_params
-from .prepare import ROW_ID, TEST_PATH
+from .paths import ROW_ID, TEST_PATH
+from .scoring import score_rows
 
 log = logging.getLogger(__name__)
 METRICS_PATH = Path("metrics/metrics.json")
@@ -40,19 +41,15 @@ SCORERS = {
 
 def predict_frame(model, test_frame: pd.DataFrame, params: Params) -> pd.DataFrame:
     """One row per test row: row_id, actual, predicted (and class probabilities)."""
-    features = test_frame[list(params.data.features)]
+    scored = score_rows(model, test_frame[list(params.data.features)], params.task)
     predictions = pd.DataFrame(
         {
             ROW_ID: test_frame[ROW_ID].to_numpy(),
             "actual": test_frame[params.data.target].to_numpy(),
-            "predicted": model.predict(features),
+            "predicted": scored.pop("prediction").to_numpy(),
         }
     )
-    if params.task == "classification":
-        probabilities = model.predict_proba(features)
-        for index, label in enumerate(model.classes_):
-            predictions[f"proba_{label}"] = probabilities[:, index]
-    return predictions
+    return pd.concat([predictions, scored.reset_index(drop=True)], axis=1)
 
 
 def score(predictions: pd.DataFrame, task: str) -> dict[str, float]:
@@ -71,20 +68,24 @@ def score(predictions: pd.DataFrame, task: str) -> dict[str, float]:
 def permutation_importance_table(model, test_frame: pd.DataFrame, params: Params) -> pd.DataFrame:
     """Drop in the primary metric when each feature is shuffled, on a capped sample of test rows."""
     from sklearn.inspection import permutation_importance
+    from threadpoolctl import threadpool_limits
 
     settings = params.evaluate
     sample = test_frame
     if len(sample) > settings.importance_rows:
         sample = sample.sample(n=settings.importance_rows, random_state=params.split.seed)
     features = list(params.data.features)
-    result = permutation_importance(
-        model,
-        sample[features],
-        sample[params.data.target],
-        scoring=SCORERS[settings.primary_metric],
-        n_repeats=settings.importance_repeats,
-        random_state=params.split.seed,
-    )
+    # Dozens of model calls on a small sample: thread start-up would cost more than it saves, and
+    # on a busy machine waiting for a second thread made this step ten times slower.
+    with threadpool_limits(limits=1):
+        result = permutation_importance(
+            model,
+            sample[features],
+            sample[params.data.target],
+            scoring=SCORERS[settings.primary_metric],
+            n_repeats=settings.importance_repeats,
+            random_state=params.split.seed,
+        )
     table = pd.DataFrame({"feature": features, "importance": result.importances_mean, "std": result.importances_std})
     return table.sort_values("importance", ascending=False, kind="stable").reset_index(drop=True)
 

@@ -17,8 +17,8 @@ import pandas as pd
 
 from .model_store import load_model
 from .params import load_params
+from .paths import TEST_PATH
 from .predict import predict
-from .prepare import TEST_PATH
 
 PERCENTILES = (50, 95, 99)
 

@@ -20,8 +20,9 @@ import pandas as pd
 from .errors import PipelineError, run_stage
 from .files import atomic_path
 from .params import PARAMS_PATH, DataParams, Task, load_params
-from .prepare import ROW_ID
+from .paths import ROW_ID
 from .schema import RAW_SCHEMA, allowed_categories, documented_range
+from .scoring import score_rows
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +73,7 @@ def predict(model: Any, frame: pd.DataFrame, task: Task, data_params: DataParams
     # A non-number in a numeric column becomes missing (flagged in `warnings`), not a crash.
     for column in data_params.numeric_features:
         features[column] = pd.to_numeric(features[column], errors="coerce")
-    if task == "classification":
-        # One pass of the model: the label is the most probable class (what `predict` computes too).
-        probabilities = model.predict_proba(features)
-        result = pd.DataFrame({"prediction": model.classes_[probabilities.argmax(axis=1)]}, index=frame.index)
-        for index, label in enumerate(model.classes_):
-            result[f"proba_{label}"] = probabilities[:, index]
-    else:
-        result = pd.DataFrame({"prediction": model.predict(features)}, index=frame.index)
+    result = score_rows(model, features, task)
     result["warnings"] = input_warnings(frame, data_params)
     flagged = int((result["warnings"] != "").sum())
     if flagged:

@@ -16,13 +16,10 @@ import pandas as pd
 from .errors import PipelineError, run_stage
 from .files import atomic_path
 from .params import Params, load_params
+from .paths import ROW_ID, TEST_PATH, TRAIN_PATH, VALIDATED_PATH
 from .schema import CATEGORICAL_COLUMNS, RAW_SCHEMA
-from .validate import VALIDATED_PATH
 
 log = logging.getLogger(__name__)
-ROW_ID = "row_id"
-TRAIN_PATH = Path("data/prepared/train.parquet")
-TEST_PATH = Path("data/prepared/test.parquet")
 
 
 def clean(raw_frame: pd.DataFrame, target: str) -> pd.DataFrame:

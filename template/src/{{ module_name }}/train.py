@@ -15,8 +15,8 @@ from .files import file_md5, write_json
 from .lineage import LINEAGE_PATH, git_state, hashes, library_versions
 from .model_store import MODEL_PATH, save_model
 from .params import DataParams, Params, load_params
+from .paths import TRAIN_PATH
 from .pipeline import build_pipeline
-from .prepare import TRAIN_PATH
 
 log = logging.getLogger(__name__)
 CODE_DIR = Path(__file__).parent

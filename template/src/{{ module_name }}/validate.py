@@ -18,11 +18,11 @@ from pandera.errors import SchemaErrors
 from .errors import PipelineError, run_stage
 from .files import atomic_path, file_md5, write_json
 from .params import DataParams, load_params
+from .paths import VALIDATED_PATH
 from .schema import CATEGORICAL_COLUMNS, RAW_SCHEMA
 
 log = logging.getLogger(__name__)
 VALIDATION_REPORT_PATH = Path("reports/validation.json")
-VALIDATED_PATH = Path("data/validated/raw.parquet")
 MAX_ROWS_SHOWN = 5
 
 
