@@ -86,6 +86,7 @@ SERVING_FILES = {
     "src/{module}/serve.py",
     "src/{module}/load_test.py",
     "tests/serving/conftest.py",
+    "tests/serving/test_batching.py",
     "tests/serving/test_load_test.py",
     "tests/serving/test_serve.py",
 }
