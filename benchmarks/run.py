@@ -46,6 +46,8 @@ OUTPUTS = (
     ".dvc/cache",
     ".dvc/tmp",
 )
+# Stage outputs DVC caches (dvc.yaml); git must not track them.
+CACHED_OUTPUTS = ("data/validated", "data/prepared", "models", "reports")
 SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 SWEEP = ["model.learning_rate=0.05,0.1,0.2,0.3"]
 # Set by nox and venvs; they would point uv and python at the wrong environment.
@@ -195,9 +197,14 @@ class Bench:
         self.save()
 
     def commit_raw(self) -> None:
-        """Queued experiments and the PR check's base see only committed files."""
+        """Queued experiments and the PR check's base see only committed files.
+
+        Commits what a user would (data, params, dvc.lock), never DVC-cached stage outputs: after
+        stages ran without DVC (the stage breakdown) they have no .gitignore entries yet.
+        """
         for command in (
-            ["git", "add", "--all"],
+            ["git", "rm", "-r", "-q", "--cached", "--ignore-unmatch", *CACHED_OUTPUTS],
+            ["git", "add", "--all", "--", ".", *(f":(exclude){path}" for path in CACHED_OUTPUTS)],
             ["git", "commit", "-q", "--allow-empty", "-m", "bench data"],
         ):
             subprocess.run(command, cwd=self.project, check=True, env=self.env(), capture_output=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import run_stage
-from .files import atomic_path, write_json
+from .files import write_json, write_table_csv
 from .metrics import classification_metrics, quality_gate, regression_metrics
 from .model_store import load_model
 from .params import Params, load_params
@@ -100,10 +100,8 @@ def main() -> None:
     metric_values = {name: round(value, 6) for name, value in scores.items()}
     gate = quality_gate(metric_values, params.task, params.evaluate)
     importance = permutation_importance_table(model, test_frame, params)
-    with atomic_path(PREDICTIONS_PATH) as temp_path:
-        predictions.to_csv(temp_path, index=False, float_format="%.6g")
-    with atomic_path(IMPORTANCE_PATH) as temp_path:
-        importance.to_csv(temp_path, index=False, float_format="%.6g")
+    write_table_csv(PREDICTIONS_PATH, predictions)
+    write_table_csv(IMPORTANCE_PATH, importance)
     write_json(METRICS_PATH, metric_values)
     write_json(QUALITY_GATE_PATH, gate)
     verdict = "PASS" if gate["passed"] else "FAIL"
