@@ -438,7 +438,8 @@ def write_results(results: dict, out: Path, smoke: bool) -> Path:
         ]
     if pr := results.get("pr_subset"):
         extra.append(
-            f"| PR check `ci pr`, base + head on the CI subset ({pr['size']}) | {pr['seconds']:.1f} s |"
+            f"| PR check `ci pr`, base + head on the CI subset ({pr['size']}) "
+            f"| {pr['seconds']:.1f} s, peak RSS {pr['rss_mib']:.0f} MiB |"
         )
     if sweep := results.get("sweep"):
         j1, j2 = sweep["j1"]["seconds"], sweep["j2"]["seconds"]
