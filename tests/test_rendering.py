@@ -52,7 +52,7 @@ COMMON_FILES = {
             *("__init__", "schema", "validate", "prepare", "pipeline", "train", "evaluate"),
             *("model_store", "predict", "compare", "drift", "latency", "lineage", "metrics"),
             *("params", "compose_params", "data_dictionary", "errors", "files", "ci", "report"),
-            *("experiments", "prediction_log", "adopt_data", "infer_schema"),
+            *("experiments", "prediction_log", "adopt_data", "infer_schema", "paths", "scoring"),
         )
     ),
     "tests/conftest.py",
