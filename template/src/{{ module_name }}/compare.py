@@ -58,18 +58,16 @@ class Comparison:
         return next(m for m in self.metrics if m.metric == metric)
 
 
-def weighted_metrics(predictions: pd.DataFrame, task: str, weights: np.ndarray) -> dict[str, np.ndarray]:
-    """Every metric of `task` for each row of `weights` (resamples x rows of counts)."""
-    n = weights.sum(axis=1)
+def row_terms(predictions: pd.DataFrame, task: str) -> dict[str, np.ndarray]:
+    """Per-row quantities every metric of `task` is a weighted sum of.
+
+    They depend only on the rows, so the bootstrap computes them once and reuses them for every
+    block of resample weights.
+    """
     if task == "regression":
         actual = predictions["actual"].to_numpy(float)
         error = predictions["predicted"].to_numpy(float) - actual
-        squared = weights @ error**2
-        mean_actual = (weights @ actual) / n
-        total = weights @ actual**2 - n * mean_actual**2
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r2 = 1 - squared / total
-        return {"rmse": np.sqrt(squared / n), "mae": (weights @ np.abs(error)) / n, "r2": r2}
+        return {"actual": actual, "error": error}
     proba_columns = [c for c in predictions.columns if c.startswith("proba_")]
     classes = [c.removeprefix("proba_") for c in proba_columns]
     actual = predictions["actual"].astype(str).to_numpy()
@@ -80,19 +78,44 @@ def weighted_metrics(predictions: pd.DataFrame, task: str, weights: np.ndarray) 
     probabilities = predictions[proba_columns].to_numpy(float)
     probabilities = probabilities / probabilities.sum(axis=1, keepdims=True)
     p_true = np.clip((probabilities * is_actual).sum(axis=1), LOG_LOSS_EPS, 1 - LOG_LOSS_EPS)
-    true_positive = weights @ (is_actual * is_predicted)
-    support = weights @ is_actual
-    predicted_count = weights @ is_predicted
+    return {
+        "is_actual": is_actual,
+        "is_predicted": is_predicted,
+        "true_positive": is_actual * is_predicted,
+        "log_loss": -np.log(p_true),
+        "correct": (actual == predicted).astype(float),
+    }
+
+
+def metrics_from_terms(terms: dict[str, np.ndarray], task: str, weights: np.ndarray) -> dict[str, np.ndarray]:
+    """Every metric of `task` for each row of `weights` (resamples x rows of counts)."""
+    n = weights.sum(axis=1)
+    if task == "regression":
+        actual, error = terms["actual"], terms["error"]
+        squared = weights @ error**2
+        mean_actual = (weights @ actual) / n
+        total = weights @ actual**2 - n * mean_actual**2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r2 = 1 - squared / total
+        return {"rmse": np.sqrt(squared / n), "mae": (weights @ np.abs(error)) / n, "r2": r2}
+    true_positive = weights @ terms["true_positive"]
+    support = weights @ terms["is_actual"]
+    predicted_count = weights @ terms["is_predicted"]
     with np.errstate(divide="ignore", invalid="ignore"):
         recall = np.where(support > 0, true_positive / support, np.nan)
         f1 = np.where(support + predicted_count > 0, 2 * true_positive / (support + predicted_count), 0.0)
     present = (support > 0) | (predicted_count > 0)
     return {
-        "log_loss": (weights @ -np.log(p_true)) / n,
+        "log_loss": (weights @ terms["log_loss"]) / n,
         "balanced_accuracy": np.nanmean(recall, axis=1),
-        "accuracy": (weights @ (actual == predicted).astype(float)) / n,
+        "accuracy": (weights @ terms["correct"]) / n,
         "f1_macro": np.where(present, f1, 0.0).sum(axis=1) / present.sum(axis=1),
     }
+
+
+def weighted_metrics(predictions: pd.DataFrame, task: str, weights: np.ndarray) -> dict[str, np.ndarray]:
+    """Every metric of `task` for each row of `weights` (resamples x rows of counts)."""
+    return metrics_from_terms(row_terms(predictions, task), task, weights)
 
 
 def pair_rows(base: pd.DataFrame, head: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -116,12 +139,13 @@ def bootstrap_deltas(
     """
     rows = len(base_rows)
     block = max(1, MAX_WEIGHT_CELLS // rows)
+    base_terms, head_terms = row_terms(base_rows, task), row_terms(head_rows, task)
     parts: dict[str, list[np.ndarray]] = {metric: [] for metric in TASK_METRICS[task]}
     for start in range(0, resamples, block):
         size = min(block, resamples - start)
         weights = generator.multinomial(rows, np.full(rows, 1 / rows), size=size).astype(float)
-        base_boot = weighted_metrics(base_rows, task, weights)
-        head_boot = weighted_metrics(head_rows, task, weights)
+        base_boot = metrics_from_terms(base_terms, task, weights)
+        head_boot = metrics_from_terms(head_terms, task, weights)
         for metric, values in parts.items():
             values.append(head_boot[metric] - base_boot[metric])
     return {metric: np.concatenate(values) for metric, values in parts.items()}
