@@ -145,6 +145,7 @@ def test_neutral_change_passes_with_both_columns_and_the_param(github: FakeGitHu
     assert f"| metric | better | base `{main_sha[:7]}` | head `{head[:7]}` |" in body
     assert "| `model.n_estimators` | 200 | 300 |" in body
     assert body.rstrip().endswith('"CML watermark model-check")')
+    assert comment["repo"] == f"https://github.com/{REPOSITORY}"
     assert "plots.png is in the run's artifacts; publishing is off" in body
     calls = json.loads(github.runner.cml_state.read_text())["calls"]
     assert calls[-1]["publish"] is False and calls[-1]["uploaded"] == []
@@ -153,6 +154,33 @@ def test_neutral_change_passes_with_both_columns_and_the_param(github: FakeGitHu
     assert "PASS" in summary
     timings = ", ".join(f"{s.name.split(' (')[0]}: {s.seconds:.1f}s" for s in job.steps)
     print(f"model-check step timings: {timings}")
+
+
+def test_poster_without_repo_fails_as_cml_does_in_a_job_without_checkout(github: FakeGitHub, tmp_path):
+    """The poster has no checkout, so CML cannot read the repository from git; without `--repo`
+    (as shipped until this test was written) no comment is posted on GitHub."""
+    shipped = github.workspace_file(".github/workflows/model-check-comment.yml")
+    assert '--repo="${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}"' in shipped.read_text()
+    broken = tmp_path / "model-check-comment.yml"
+    broken.write_text(shipped.read_text().replace('--repo="${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}" ', ""))
+    [before] = github.comments(1)
+    pull = {"number": 1, "head": {"sha": github.pulls["1"]["head_sha"], "ref": "more-trees",
+                                  "repo": {"full_name": REPOSITORY}}}
+    event = {
+        "workflow_run": {
+            "id": 4242,
+            "event": "pull_request",
+            "conclusion": "success",
+            "head_sha": pull["head"]["sha"],
+            "head_branch": "more-trees",
+            "head_repository": {"full_name": REPOSITORY},
+        }
+    }
+    context = {"repository": REPOSITORY, "sha": github.git("rev-parse", "main"), "token": "ghs_fake"}
+    poster = github.runner.run(broken, "workflow_run", event, context)["post"]
+    assert poster.conclusion == "failure"
+    assert "Command failed: git config --get remote.origin.url" in poster.step("Post or update").output
+    assert github.comments(1) == [before]
 
 
 def test_crippled_model_fails_the_check_but_is_still_posted(github: FakeGitHub):
@@ -270,3 +298,53 @@ def test_head_that_cannot_train_fails_with_the_reason_posted(github: FakeGitHub)
     [comment] = github.comments(5)
     assert comment["body"].startswith(f"## ❌ Model check: FAIL — head `{head[:7]}` did not run: ")
     assert "does not accept 'max_dpth'" in comment["body"]
+
+
+def harness_job(tmp_path: Path, steps: str) -> tuple[Runner, dict]:
+    workflow = tmp_path / "toy.yml"
+    workflow.write_text(
+        "on: [workflow_dispatch]\npermissions: {}\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n"
+        + steps
+    )
+    runner = Runner(tmp_path / "origin", tmp_path / "runner", TOOLS_BIN)
+    (tmp_path / "runner").mkdir()
+    context = {"repository": REPOSITORY, "sha": "0" * 40}
+    return runner, runner.run(workflow, "workflow_dispatch", {}, context)["j"]
+
+
+def test_harness_job_without_checkout_starts_empty_and_outside_any_repository(tmp_path):
+    subprocess.run(["git", "init", "--quiet", str(tmp_path)], check=True)  # a repo around the runner
+    _, job = harness_job(
+        tmp_path,
+        "      - run: test -z \"$(ls -A)\" && ! git rev-parse --git-dir\n"
+        "      - uses: iterative/setup-cml@f12ea7685438c1fc438d50f77519b3860cf5fa98 # v2.0.1\n"
+        "      - name: cml without --repo\n"
+        "        env: {REPO_TOKEN: t}\n"
+        "        run: echo hi > r.md && cml comment update --target=pr/1 r.md\n",
+    )
+    assert job.steps[0].outcome == "success", job.steps[0].output
+    assert job.step("cml without").outcome == "failure"
+    assert "Command failed: git config --get remote.origin.url" in job.step("cml without").output
+
+
+def test_harness_stores_uploads_at_the_least_common_ancestor(tmp_path):
+    upload = "      - uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2\n"
+    runner, job = harness_job(
+        tmp_path,
+        "      - run: mkdir -p out/sub && echo a > out/report.md && echo b > out/sub/x && echo c > top\n"
+        + upload
+        + "        with: {name: one-dir, path: out/}\n"
+        + upload
+        + "        with:\n          name: two-paths\n          path: |\n            out/report.md\n            top\n",
+    )
+    assert job.conclusion == "success", job.failures()
+    stored = {
+        name: sorted(str(p.relative_to(runner.artifacts / name)) for p in (runner.artifacts / name).rglob("*"))
+        for name in ("one-dir", "two-paths")
+    }
+    assert stored == {"one-dir": ["report.md", "sub", "sub/x"], "two-paths": ["out", "out/report.md", "top"]}
+
+
+def test_harness_refuses_a_pin_that_no_checked_release_has(tmp_path):
+    with pytest.raises(HarnessError, match="not the checked commit"):
+        harness_job(tmp_path, "      - uses: iterative/setup-cml@097a56dfd473ec71fc3653645fcb15e3e2f4b75d # v2.0.0\n")

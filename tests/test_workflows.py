@@ -8,8 +8,9 @@ from pathlib import Path
 
 import yaml
 from conftest import TOOLS_BIN, Project
+from workflow_harness import CHECKED_PINS
 
-PINNED = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+(\.\d+)*$")
+PINNED = re.compile(r"^(?P<action>[\w.-]+/[\w.-]+)@(?P<sha>[0-9a-f]{40}) # (?P<tag>v\d+(\.\d+)*)$")
 
 
 def workflows(project: Project) -> list[Path]:
@@ -63,6 +64,9 @@ def test_least_privilege_pins_and_no_event_data_in_shell(project: Project):
             for step in job["steps"]:
                 if "uses" in step:
                     line = next(line.strip() for line in text.splitlines() if step["uses"] in line)
-                    assert PINNED.match(line.removeprefix("- ").removeprefix("uses: ")), line
+                    pin = PINNED.match(line.removeprefix("- ").removeprefix("uses: "))
+                    assert pin, line
+                    # The comment names the tag whose commit we checked; the SHA is that commit.
+                    assert (pin["sha"], pin["tag"]) == CHECKED_PINS[pin["action"]], line
                 if "run" in step:
                     assert "${{" not in step["run"], f"{workflow.name}: expression inside run: {step['run']}"

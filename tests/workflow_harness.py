@@ -1,12 +1,15 @@
 """Run a rendered GitHub workflow's steps here, for real, the way a GitHub runner would.
 
 `run:` steps execute in order with bash (-eo pipefail), with the environment GitHub gives
-(GITHUB_*, the workflow/job/step `env:`) in a checkout of a local "origin" repo. `uses:` steps
-are emulated: checkout (a clone, shallow unless fetch-depth: 0), setup-uv and cache (uv is on
-PATH; caching only saves time), upload/download-artifact (a local folder per artifact name),
-setup-cml (puts the recording `cml` stand-in on PATH). Only a short allowlist of `${{ }}`
-expressions is understood, and none inside `run:`; anything else raises HarnessError, so the
-workflows have to stay simple enough to be tested this way.
+(GITHUB_*, the workflow/job/step `env:`). Each job starts, as on GitHub, in an empty workspace
+that is not inside any git repository; only a checkout step puts the local "origin" repo there.
+`uses:` steps are emulated: checkout (a clone, shallow unless fetch-depth: 0), setup-uv and
+cache (uv is on PATH; caching only saves time), upload/download-artifact (a local folder per
+artifact name, rooted like GitHub's at the least common ancestor of the uploaded paths),
+setup-cml (puts the recording `cml` stand-in on PATH). Each action must be pinned to the commit
+in CHECKED_PINS. Only a short allowlist of `${{ }}` expressions is understood, and none inside
+`run:`; anything else raises HarnessError, so the workflows have to stay simple enough to be
+tested this way.
 """
 
 from __future__ import annotations
@@ -27,14 +30,18 @@ from conftest import outer_env_removed
 STAND_INS = Path(__file__).parent / "stand_ins"
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 CONTEXT_PATH = re.compile(r"(github|secrets)(\.[A-Za-z_][A-Za-z0-9_]*)+")
-KNOWN_ACTIONS = {
-    "actions/checkout",
-    "astral-sh/setup-uv",
-    "actions/cache",
-    "actions/upload-artifact",
-    "actions/download-artifact",
-    "iterative/setup-cml",
+# Every action the generated workflows use, at the commit its release tag pointed to when we
+# checked it in a clone of the action's repository (`git rev-parse TAG^{commit}`). A pin's
+# comment must name that tag; bumping a pin means checking the new tag and updating this table.
+CHECKED_PINS = {
+    "actions/checkout": ("08c6903cd8c0fde910a37f88322edcfb5dd907a8", "v5.0.0"),
+    "astral-sh/setup-uv": ("6b9c6063abd6010835644d4c2e1bef4cf5cd0fca", "v6.0.1"),
+    "actions/cache": ("0057852bfaa89a56745cba8c7296529d2fc39830", "v4.3.0"),
+    "actions/upload-artifact": ("ea165f8d65b6e75b540449e92b4886f43607fa02", "v4.6.2"),
+    "actions/download-artifact": ("d3f86a106a0bac45b974a628896c90dbdf5c8093", "v4.3.0"),
+    "iterative/setup-cml": ("f12ea7685438c1fc438d50f77519b3860cf5fa98", "v2.0.1"),
 }
+KNOWN_ACTIONS = set(CHECKED_PINS)
 
 
 class HarnessError(Exception):
@@ -119,6 +126,9 @@ class Runner:
             GITHUB_ACTIONS="true",
             GITHUB_WORKSPACE=str(workspace),
             GITHUB_REPOSITORY=github["repository"],
+            GITHUB_SERVER_URL="https://github.com",
+            # A runner's workspace is in no repository: git must not find one above it here either.
+            GIT_CEILING_DIRECTORIES=str(workspace.parent),
             GITHUB_SHA=github["sha"],
             GITHUB_REF=github.get("ref", ""),
             GITHUB_EVENT_NAME=github["event_name"],
@@ -231,6 +241,8 @@ class Runner:
             raise HarnessError(f"no emulation for action {action}")
         if not re.fullmatch(r"[0-9a-f]{40}", ref):
             raise HarnessError(f"{action} is not pinned to a full commit SHA: {ref}")
+        if ref != CHECKED_PINS[action][0]:
+            raise HarnessError(f"{action}@{ref} is not the checked commit of any release (CHECKED_PINS)")
         inputs = {k: self.render(str(v), context, workspace) for k, v in (step.get("with") or {}).items()}
         if action == "actions/checkout":
             ref = inputs.get("ref") or context["github"]["sha"]
@@ -250,14 +262,7 @@ class Runner:
             )
             return f"checked out {ref}"
         if action == "actions/upload-artifact":
-            target = self.artifacts / inputs["name"]
-            source = workspace / inputs["path"].strip()
-            if not source.exists():
-                if inputs.get("if-no-files-found") == "error":
-                    raise subprocess.CalledProcessError(1, "upload-artifact", "", f"no files at {source}")
-                return "nothing to upload"
-            shutil.copytree(source, target, dirs_exist_ok=True)
-            return f"uploaded {inputs['name']}"
+            return self.upload(inputs, workspace)
         if action == "actions/download-artifact":
             source = self.artifacts / inputs["name"]
             if not source.exists():
@@ -270,3 +275,22 @@ class Runner:
             shutil.copy2(STAND_INS / "cml", bin_dir / "cml")
             return "cml stand-in on PATH"
         return f"{action}: nothing to emulate"  # setup-uv (uv is on PATH), cache
+
+    def upload(self, inputs: dict[str, str], workspace: Path) -> str:
+        """Store the files at the artifact's root as GitHub does: paths relative to the least
+        common ancestor of the search paths (one directory's contents sit at the root)."""
+        target = self.artifacts / inputs["name"]
+        searches = [workspace / line.strip() for line in inputs["path"].splitlines() if line.strip()]
+        found = [path for path in searches if path.exists()]
+        if not found:
+            if inputs.get("if-no-files-found") == "error":
+                raise subprocess.CalledProcessError(1, "upload-artifact", "", f"no files at {searches}")
+            return "nothing to upload"
+        roots = [path if path.is_dir() else path.parent for path in found]
+        root = Path(os.path.commonpath(roots))
+        files = [f for path in found for f in ([path] if path.is_file() else path.rglob("*")) if f.is_file()]
+        for file in files:
+            destination = target / file.relative_to(root)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(file, destination)
+        return f"uploaded {inputs['name']}: {len(files)} files"
