@@ -222,7 +222,7 @@ class Bench:
         )
         sha = head.stdout.strip()
         ci = dict(BASE_SHA=sha, HEAD_SHA=sha, PR_NUMBER="0", REPORT_DIR=str(report_dir), **SINGLE_THREADED)
-        result = self.measure(self.bin / "python", "-m", f"{MODULE}.ci", "pr", **ci)
+        result = self.measure(self.bin / "python", "-m", f"{MODULE}.pr_check", "pr", **ci)
         subprocess.run(["git", "checkout", "params.yaml"], cwd=self.project, check=True)
         self.results["pr_subset"] = {"size": size, **result}
         self.save()

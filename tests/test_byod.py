@@ -20,7 +20,7 @@ from conftest import AnswerSet, Project, render
 MODULE = "churn_model"
 BYOD = AnswerSet("byod", answers={"project_name": "Churn Model"}, module=MODULE)
 RAW = "data/raw/churn.csv"
-ADOPT = ("-m", f"{MODULE}.adopt_data")
+ADOPT = ("-m", f"{MODULE}.data_tools.adopt_data")
 
 
 def churn_table(seed: int, rows: int = 500, stretch: float = 0.0) -> pd.DataFrame:

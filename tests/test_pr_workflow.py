@@ -164,8 +164,14 @@ def test_poster_without_repo_fails_as_cml_does_in_a_job_without_checkout(github:
     broken = tmp_path / "model-check-comment.yml"
     broken.write_text(shipped.read_text().replace('--repo="${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}" ', ""))
     [before] = github.comments(1)
-    pull = {"number": 1, "head": {"sha": github.pulls["1"]["head_sha"], "ref": "more-trees",
-                                  "repo": {"full_name": REPOSITORY}}}
+    pull = {
+        "number": 1,
+        "head": {
+            "sha": github.pulls["1"]["head_sha"],
+            "ref": "more-trees",
+            "repo": {"full_name": REPOSITORY},
+        },
+    }
     event = {
         "workflow_run": {
             "id": 4242,
@@ -316,7 +322,7 @@ def test_harness_job_without_checkout_starts_empty_and_outside_any_repository(tm
     subprocess.run(["git", "init", "--quiet", str(tmp_path)], check=True)  # a repo around the runner
     _, job = harness_job(
         tmp_path,
-        "      - run: test -z \"$(ls -A)\" && ! git rev-parse --git-dir\n"
+        '      - run: test -z "$(ls -A)" && ! git rev-parse --git-dir\n'
         "      - uses: iterative/setup-cml@f12ea7685438c1fc438d50f77519b3860cf5fa98 # v2.0.1\n"
         "      - name: cml without --repo\n"
         "        env: {REPO_TOKEN: t}\n"
@@ -335,16 +341,19 @@ def test_harness_stores_uploads_at_the_least_common_ancestor(tmp_path):
         + upload
         + "        with: {name: one-dir, path: out/}\n"
         + upload
-        + "        with:\n          name: two-paths\n          path: |\n            out/report.md\n            top\n",
+        + "        with:\n          name: two-paths\n"
+        + "          path: |\n            out/report.md\n            top\n",
     )
     assert job.conclusion == "success", job.failures()
     stored = {
-        name: sorted(str(p.relative_to(runner.artifacts / name)) for p in (runner.artifacts / name).rglob("*"))
+        name: sorted(str(path.relative_to(root)) for path in root.rglob("*"))
         for name in ("one-dir", "two-paths")
+        for root in [runner.artifacts / name]
     }
     assert stored == {"one-dir": ["report.md", "sub", "sub/x"], "two-paths": ["out", "out/report.md", "top"]}
 
 
 def test_harness_refuses_a_pin_that_no_checked_release_has(tmp_path):
     with pytest.raises(HarnessError, match="not the checked commit"):
-        harness_job(tmp_path, "      - uses: iterative/setup-cml@097a56dfd473ec71fc3653645fcb15e3e2f4b75d # v2.0.0\n")
+        unreleased = "iterative/setup-cml@097a56dfd473ec71fc3653645fcb15e3e2f4b75d # v2.0.0"
+        harness_job(tmp_path, f"      - uses: {unreleased}\n")

@@ -45,14 +45,19 @@ COMMON_FILES = {
     "params/split/default.yaml",
     "pyproject.toml",
     "scripts/bootstrap.py",
+    "scripts/migrate_layout.py",
     "uv.lock",
     *(
         f"src/{{module}}/{name}.py"
         for name in (
-            *("__init__", "schema", "validate", "prepare", "pipeline", "train", "evaluate"),
-            *("model_store", "predict", "compare", "drift", "latency", "lineage", "metrics"),
-            *("params", "compose_params", "data_dictionary", "errors", "files", "ci", "report"),
-            *("experiments", "prediction_log", "adopt_data", "infer_schema", "paths", "scoring"),
+            # The core the user owns, then the template's rooms.
+            *("__init__", "validate", "prepare", "train", "evaluate", "schema", "model", "metrics"),
+            *("params", "compose_params", "data_dictionary"),
+            *(f"_internal/{n}" for n in ("__init__", "errors", "files", "paths", "lineage", "model_store")),
+            "_internal/scoring",
+            *(f"pr_check/{n}" for n in ("__init__", "__main__", "check", "compare", "report")),
+            *(f"monitoring/{n}" for n in ("__init__", "predict", "prediction_log", "drift", "latency")),
+            *(f"data_tools/{n}" for n in ("__init__", "adopt_data", "infer_schema", "experiments")),
         )
     ),
     "tests/conftest.py",
@@ -75,7 +80,7 @@ COMMON_FILES = {
     "tests/unit/test_metrics.py",
     "tests/unit/test_model_store.py",
     "tests/unit/test_params.py",
-    "tests/unit/test_pipeline.py",
+    "tests/unit/test_model.py",
     "tests/unit/test_prepare.py",
     "tests/unit/test_report.py",
     "tests/unit/test_validate.py",
@@ -83,11 +88,12 @@ COMMON_FILES = {
 SERVING_FILES = {
     ".dockerignore",
     "Dockerfile",
-    "src/{module}/serve.py",
-    "src/{module}/load_test.py",
+    "src/{module}/serving/__init__.py",
+    "src/{module}/serving/serve.py",
+    "src/{module}/serving/load_generator.py",
     "tests/serving/conftest.py",
     "tests/serving/test_batching.py",
-    "tests/serving/test_load_test.py",
+    "tests/serving/test_load_generator.py",
     "tests/serving/test_serve.py",
 }
 JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|%\}|\.jinja\b")

@@ -56,7 +56,7 @@ def test_dockerfile_builds_a_small_non_root_service(default_project: Project):
     health = next(arguments for instruction, arguments in final if instruction == "HEALTHCHECK")
     assert "/health" in health
     command = next(arguments for instruction, arguments in final if instruction == "CMD")
-    assert '"-m", "penguins_model.serve"' in command and '"0.0.0.0"' in command
+    assert '"-m", "penguins_model.serving.serve"' in command and '"0.0.0.0"' in command
 
 
 def test_dockerignore_lets_in_exactly_what_the_dockerfile_copies(default_project: Project):

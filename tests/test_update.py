@@ -98,3 +98,49 @@ def test_update_keeps_user_changes_and_regenerates(tmp_path):
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers["_commit"] == "v2.0.0"
     assert "R  docs/data_dictionary.md -> docs/data-dictionary.md" in status.splitlines()
+
+
+# main as it landed before the package moved into rooms (pipeline.py -> model.py, ci.py -> pr_check/).
+LANDED_BEFORE_ROOMS = "a533f53855b677b3849e0fce703741f00279f201"
+
+
+def test_update_across_the_move_to_rooms_carries_edits_of_moved_modules(tmp_path):
+    template = tmp_path / "template"
+    sh("git", "clone", "--quiet", TEMPLATE_ROOT, template, cwd=tmp_path)
+    sh("git", "tag", "v1.0.0", LANDED_BEFORE_ROOMS, cwd=template)
+    sh("git", "tag", "v2.0.0", "HEAD", cwd=template)
+    project = tmp_path / "project"
+    sh(
+        *copier_command("copy", "--trust", "--defaults", "--vcs-ref", "v1.0.0", template, project),
+        cwd=tmp_path,
+    )
+    package = project / "src/penguins_model"
+    # The user's edits of two modules that move, one of them next to a line the move rewrites.
+    edit(
+        package / "pipeline.py",
+        '    ("regression", "ridge"): "sklearn.linear_model.Ridge",\n',
+        '    ("regression", "ridge"): "sklearn.linear_model.Ridge",\n'
+        '    ("regression", "lasso"): "sklearn.linear_model.Lasso",  # ours\n',
+    )
+    report_dir = 'REPORT_DIR = Path(os.environ.get("REPORT_DIR", "pr-report"))'
+    edit(package / "ci.py", report_dir, 'REPORT_DIR = Path("our-report")')
+    sh("git", "commit", "--quiet", "--all", "-m", "Our model and report folder", cwd=project)
+
+    sh(*copier_command("update", "--trust", "--defaults", "--vcs-ref", "v2.0.0"), cwd=project)
+
+    conflicted = subprocess.run(
+        ["git", "grep", "-l", "^<<<<<<< "], cwd=project, capture_output=True, text=True, check=False
+    )
+    assert conflicted.stdout == "", f"conflict markers in {conflicted.stdout}"
+    assert not list(project.rglob("*.rej")) and not list(project.rglob("*.yours"))
+    assert not (package / "pipeline.py").exists() and not (package / "ci.py").exists()
+    model = (package / "model.py").read_text()
+    assert '("regression", "lasso"): "sklearn.linear_model.Lasso",  # ours' in model
+    assert "from ._internal.errors import PipelineError" in model
+    check = (package / "pr_check/check.py").read_text()
+    assert 'REPORT_DIR = Path("our-report")' in check and "from .._internal.errors import" in check
+    # A moved module the user never edited is exactly the new template's.
+    shipped = template / "template/src/{{ module_name }}/monitoring/drift.py"
+    assert (package / "monitoring/drift.py").read_text() == shipped.read_text()
+    sh("python", "-c", "import penguins_model.model, penguins_model.pr_check.check", cwd=project)
+    sh("python", "-m", "penguins_model.compose_params", "--check", cwd=project)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .files import sync_generated_file
+from ._internal.files import sync_generated_file
 from .params import PARAMS_PATH
 
 CONFIG_DIR = Path("params")

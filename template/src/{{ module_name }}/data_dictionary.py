@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 from types import ModuleType
 
-from .files import sync_generated_file
+from ._internal.files import sync_generated_file
 
 DICTIONARY_PATH = Path("docs/data_dictionary.md")
 

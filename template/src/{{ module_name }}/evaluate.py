@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import run_stage
-from .files import write_json, write_table_csv
+from ._internal.errors import run_stage
+from ._internal.files import write_json, write_table_csv
+from ._internal.model_store import load_model
+from ._internal.paths import ROW_ID, TEST_PATH
+from ._internal.scoring import score_rows
 from .metrics import classification_metrics, quality_gate, regression_metrics
-from .model_store import load_model
 from .params import Params, load_params
-from .paths import ROW_ID, TEST_PATH
-from .scoring import score_rows
 
 log = logging.getLogger(__name__)
 METRICS_PATH = Path("metrics/metrics.json")

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .errors import PipelineError
+from ._internal.errors import PipelineError
 from .params import EvaluateParams, Task
 
 Direction = Literal["lower", "higher"]

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import yaml
 
-from .errors import PipelineError
+from ._internal.errors import PipelineError
 
 PARAMS_PATH = Path("params.yaml")
 Task = Literal["classification", "regression"]

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import PipelineError, run_stage
-from .files import atomic_path
+from ._internal.errors import PipelineError, run_stage
+from ._internal.files import atomic_path
+from ._internal.paths import ROW_ID, TEST_PATH, TRAIN_PATH, VALIDATED_PATH
 from .params import Params, load_params
-from .paths import ROW_ID, TEST_PATH, TRAIN_PATH, VALIDATED_PATH
 from .schema import CATEGORICAL_COLUMNS, RAW_SCHEMA
 
 log = logging.getLogger(__name__)

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import PipelineError, run_stage
-from .files import file_md5, write_json
-from .lineage import LINEAGE_PATH, git_state, hashes, library_versions
-from .model_store import MODEL_PATH, save_model
+from ._internal.errors import PipelineError, run_stage
+from ._internal.files import file_md5, write_json
+from ._internal.lineage import LINEAGE_PATH, git_state, hashes, library_versions
+from ._internal.model_store import MODEL_PATH, save_model
+from ._internal.paths import TRAIN_PATH
+from .model import build_pipeline
 from .params import DataParams, Params, load_params
-from .paths import TRAIN_PATH
-from .pipeline import build_pipeline
 
 log = logging.getLogger(__name__)
 CODE_DIR = Path(__file__).parent

@@ -15,10 +15,10 @@ from pathlib import Path
 import pandas as pd
 from pandera.errors import SchemaErrors
 
-from .errors import PipelineError, run_stage
-from .files import atomic_path, file_md5, write_json
+from ._internal.errors import PipelineError, run_stage
+from ._internal.files import atomic_path, file_md5, write_json
+from ._internal.paths import VALIDATED_PATH
 from .params import DataParams, load_params
-from .paths import VALIDATED_PATH
 from .schema import CATEGORICAL_COLUMNS, RAW_SCHEMA
 
 log = logging.getLogger(__name__)

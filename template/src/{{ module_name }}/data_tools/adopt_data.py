@@ -1,6 +1,6 @@
 """Bring your own data: point the whole pipeline at your CSV and a target column.
 
-    python -m <package>.adopt_data data/raw/churn.csv --target churned [--name churn]
+    python -m <package>.data_tools.adopt_data data/raw/churn.csv --target churned [--name churn]
 
 Infers a draft data dictionary (schema.py, marked INFERRED, with `# review:` comments on the
 shakiest guesses), regenerates docs/data_dictionary.md, writes params/data/<name>.yaml (target,
@@ -23,12 +23,12 @@ from types import ModuleType
 
 import pandas as pd
 
-from .errors import PipelineError, run_stage
-from .files import atomic_path
+from .._internal.errors import PipelineError, run_stage
+from .._internal.files import atomic_path
+from ..params import PARAMS_PATH, Task, load_params
 from .infer_schema import ColumnGuess, infer_columns, is_unedited_inference, render_schema
-from .params import PARAMS_PATH, Task, load_params
 
-PACKAGE = __package__ or "package"
+PACKAGE = (__package__ or "package").split(".")[0]  # the project's package, not this room
 SCHEMA_PATH = Path("src") / PACKAGE / "schema.py"
 CONFIG_DIR = Path("params")
 PENGUINS_SCHEMA_NAME = 'name="penguins_raw"'
@@ -63,7 +63,7 @@ def project_relative(csv_path: Path) -> Path:
 
 def read_csv(path: Path) -> pd.DataFrame:
     """The CSV as pandas reads it in `validate`; unreadable files become one-line errors."""
-    from .validate import read_raw_csv
+    from ..validate import read_raw_csv
 
     return read_raw_csv(path)
 
@@ -111,7 +111,7 @@ def data_yaml(name: str, raw_path: Path, target: str, guesses: list[ColumnGuess]
     categorical = [g.name for g in guesses if g.kind == "categorical" and g.name != target]
     ignored = [g.name for g in guesses if not g.is_feature and g.name != target]
     lines = [
-        f"# {name}: written by `python -m {PACKAGE}.adopt_data`. Columns, types, ranges and categories live",
+        f"# {name}: written by `python -m {PACKAGE}.data_tools.adopt_data`. Columns, types, ranges and categories live",
         f"# in the data dictionary (src/{PACKAGE}/schema.py); this file says which columns play which role.",
         f"# Not features (free text, identifiers, empty): {', '.join(ignored) or 'none'}.",
         f"raw_path: {raw_path.as_posix()}",
@@ -172,7 +172,7 @@ def compose_with(files: dict[Path, str]) -> str:
     """params.yaml as it will be once `files` are written: compose a scratch copy of params/."""
     import shutil
 
-    from .compose_params import compose
+    from ..compose_params import compose
 
     with tempfile.TemporaryDirectory() as folder:
         scratch = Path(folder) / "params"
@@ -220,7 +220,7 @@ def adopt(csv_path: Path, target: str, name: str | None, force: bool, sensitive:
     if not any(g.is_feature for g in guesses if g.name != target):
         raise PipelineError(f"{raw_path}: no column besides '{target}' can be a feature (all free text or empty)")
     schema_text = render_schema(guesses, raw_path.as_posix(), f"{option}_raw", PACKAGE, target, sensitive)
-    from .data_dictionary import DICTIONARY_PATH, render
+    from ..data_dictionary import DICTIONARY_PATH, render
 
     dictionary = render(load_schema_text(schema_text))
     bar = dummy_bar(frame, target, task)

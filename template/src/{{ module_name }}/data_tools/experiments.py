@@ -1,8 +1,8 @@
 """Sweeps through `dvc exp` (Hydra overrides, queued, run by parallel workers) and picking the best.
 
-    python -m <package>.experiments sweep NAME [--jobs 2] [--extra OVERRIDE ...]
-    python -m <package>.experiments best            # table sorted by the primary metric
-    python -m <package>.experiments apply-best      # `dvc exp apply` the best one
+    python -m <package>.data_tools.experiments sweep NAME [--jobs 2] [--extra OVERRIDE ...]
+    python -m <package>.data_tools.experiments best            # table sorted by the primary metric
+    python -m <package>.data_tools.experiments apply-best      # `dvc exp apply` the best one
 
 Named sweeps live in params/sweeps.yaml. Each queued experiment is a separate `dvc` worker
 process; estimators are kept single-threaded (OMP_NUM_THREADS=1, n_jobs unset) so two workers
@@ -21,8 +21,8 @@ from typing import Any
 
 import yaml
 
-from .errors import PipelineError, run_stage
-from .params import load_params
+from .._internal.errors import PipelineError, run_stage
+from ..params import load_params
 
 SWEEPS_PATH = Path("params/sweeps.yaml")
 METRICS_FILE = "metrics/metrics.json"

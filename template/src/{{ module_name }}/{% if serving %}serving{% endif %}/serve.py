@@ -5,7 +5,7 @@ service before it listens. Every response carries the model version (`model_vers
 prediction can be traced to the model file and commit that made it. Requests that arrive while
 the model is busy are scored together in one model call (`MicroBatcher`), since a call costs about
 the same for one row as for a hundred; a lone request is scored at once.
-    python -m <package>.serve [--host 127.0.0.1] [--port 8000] [--max-batch-rows 2000]
+    python -m <package>.serving.serve [--host 127.0.0.1] [--port 8000] [--max-batch-rows 2000]
 """
 
 # No `from __future__ import annotations` here: FastAPI reads the endpoint annotations at runtime,
@@ -29,13 +29,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, create_model
 
-from .errors import PipelineError, run_stage
-from .lineage import LINEAGE_PATH, ModelVersion, model_version
-from .model_store import MODEL_PATH, load_model
-from .params import PARAMS_PATH, DataParams, Params, load_params
-from .predict import monitor_params, predict
-from .prediction_log import PredictionLog
-from .schema import RAW_SCHEMA
+from .._internal.errors import PipelineError, run_stage
+from .._internal.lineage import LINEAGE_PATH, ModelVersion, model_version
+from .._internal.model_store import MODEL_PATH, load_model
+from ..monitoring.predict import monitor_params, predict
+from ..monitoring.prediction_log import PredictionLog
+from ..params import PARAMS_PATH, DataParams, Params, load_params
+from ..schema import RAW_SCHEMA
 
 log = logging.getLogger(__name__)
 # A bound on one request's work, so one client cannot hold a worker for long.

@@ -18,8 +18,8 @@ from typing import Literal
 
 import pandas as pd
 
-from .errors import PipelineError
-from .params import Task
+from .._internal.errors import PipelineError
+from ..params import Task
 
 # A string column with at most this many distinct values, each seen about twice or more, is
 # categorical; otherwise it is free text (names, ids, comments), which is not a model feature.
@@ -276,7 +276,7 @@ def comment_lines(text: str, indent: int) -> list[str]:
 SCHEMA_HEADER = '''\
 """The data dictionary of {raw_path}: every raw column, its type, range, categories, nulls.
 
-{mark}. `python -m {package}.adopt_data` guessed it on {today}
+{mark}. `python -m {package}.data_tools.adopt_data` guessed it on {today}
 from {rows} rows. One sample is not a specification: ranges are the observed min/max widened by
 {margin} of the span, categories are the values seen, and a column may be null only if it was.
 Lines marked `# review:` are the guesses most likely to be wrong. Check them, write real

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from .params import Task
+from ..params import Task
 
 
 def score_rows(model: Any, features: pd.DataFrame, task: Task) -> pd.DataFrame:

@@ -23,9 +23,9 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from .errors import PipelineError
-from .lineage import ModelVersion
-from .schema import RAW_SCHEMA
+from .._internal.errors import PipelineError
+from .._internal.lineage import ModelVersion
+from ..schema import RAW_SCHEMA
 
 SALT_VARIABLE = "PREDICTION_LOG_SALT"
 SensitivePolicy = Literal["hash", "drop"]

@@ -2,7 +2,7 @@
 
 A benchmark, not a test: it reports numbers for you to track, it asserts nothing about speed.
 It measures the model alone (no HTTP, no concurrency); a served model needs a load test.
-    python -m <package>.latency [--repeats 200] [--batch-size 1000]
+    python -m <package>.monitoring.latency [--repeats 200] [--batch-size 1000]
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .model_store import load_model
-from .params import load_params
-from .paths import TEST_PATH
+from .._internal.model_store import load_model
+from .._internal.paths import TEST_PATH
+from ..params import load_params
 from .predict import predict
 
 PERCENTILES = (50, 95, 99)

@@ -10,7 +10,7 @@ data in sliding windows, including the model's own output distribution. A window
 column's adjusted p-value is below alpha *and* its effect size (KS statistic, or PSI for
 categories) passes a floor: big windows make trivial shifts significant, the floor ignores them.
 
-    python -m <package>.drift --log logs/predictions.jsonl      # or: --data new.csv
+    python -m <package>.monitoring.drift --log logs/predictions.jsonl      # or: --data new.csv
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import PipelineError, run_stage
-from .schema import RAW_SCHEMA, documented_range
+from .._internal.errors import PipelineError, run_stage
+from ..schema import RAW_SCHEMA, documented_range
 
 log = logging.getLogger(__name__)
 REPORT_DIR = Path("reports/drift")
@@ -313,7 +313,7 @@ def plot_effects(report: DriftReport, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .files import atomic_path
+    from .._internal.files import atomic_path
 
     table = pd.DataFrame([asdict(t) for t in report.tests])
     figure, axes = plt.subplots(figsize=(8, 3.5))
@@ -340,8 +340,8 @@ def plot_effects(report: DriftReport, path: Path) -> None:
 def load_stream(log_paths: list[Path], data_path: Path | None) -> tuple[pd.DataFrame, str]:
     """The rows to monitor, oldest first, with the model's output as a `prediction` column."""
     if data_path is not None:
-        from .model_store import load_model
-        from .params import load_params
+        from .._internal.model_store import load_model
+        from ..params import load_params
         from .predict import predict, read_input
 
         params = load_params()
@@ -371,8 +371,8 @@ def reference_data(sensitive_policy: str | None, numeric: tuple[str, ...]) -> tu
     When the stream is a prediction log, sensitive columns are protected in the reference the
     same way as in the log (equal salted hashes stay comparable); dropped or numeric ones are skipped.
     """
-    from .evaluate import PREDICTIONS_PATH
-    from .paths import TRAIN_PATH
+    from .._internal.paths import TRAIN_PATH
+    from ..evaluate import PREDICTIONS_PATH
 
     for path in (TRAIN_PATH, PREDICTIONS_PATH):
         if not path.exists():
@@ -395,8 +395,8 @@ def reference_data(sensitive_policy: str | None, numeric: tuple[str, ...]) -> tu
 
 
 def main(argv: list[str] | None = None) -> None:
-    from .files import atomic_path, write_json
-    from .params import load_params
+    from .._internal.files import atomic_path, write_json
+    from ..params import load_params
     from .predict import monitor_params
 
     parser = argparse.ArgumentParser(description="Drift of a stream against the training data, in sliding windows.")

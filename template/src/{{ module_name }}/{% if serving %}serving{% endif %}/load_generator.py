@@ -1,13 +1,13 @@
 """Load test of the model service over HTTP on 127.0.0.1: a benchmark report, not a test.
 
-Two parts, both against a real `python -m <package>.serve` started here (or `--url` of one running):
+Two parts, both against a real `python -m <package>.serving.serve` started here (or `--url` of one running):
 1. Closed loop: `--users` virtual users (300), each sending one record, then thinking for an
    exponentially distributed time with mean `--think` seconds (1 s), for `--duration` seconds.
 2. Open loop: Poisson arrivals at fixed rates, doubling until p99 exceeds the target (500 ms), then
    bisecting; latency counts from each request's scheduled time, so a slow server cannot hide its
    queue by delaying the requests (no coordinated omission).
 The server is pinned to one core with `taskset` and this client to another, so they do not compete.
-    python -m <package>.load_test [--smoke] [--report SERVING.md] [--json summary.json]
+    python -m <package>.serving.load_generator [--smoke] [--report SERVING.md] [--json summary.json]
 """
 
 from __future__ import annotations
@@ -33,11 +33,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import PipelineError, run_stage
-from .files import atomic_path
-from .lineage import LINEAGE_PATH
-from .model_store import MODEL_PATH
-from .params import PARAMS_PATH, load_params
+from .._internal.errors import PipelineError, run_stage
+from .._internal.files import atomic_path
+from .._internal.lineage import LINEAGE_PATH
+from .._internal.model_store import MODEL_PATH
+from ..params import PARAMS_PATH, load_params
 
 TARGET_P99_MS = 500.0
 # A client busier than this (per cent of its one core, one event loop) is queueing its own requests:
@@ -123,7 +123,7 @@ def running_server(
     startup_timeout: float = 120.0,
     extra_args: tuple[str, ...] = (),
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Start `python -m <package>.serve` on a free port (pinned to `cpu` with taskset); yield its URL.
+    """Start `python -m <package>.serving.serve` on a free port (pinned to `cpu` with taskset); yield its URL.
 
     Waits until /health answers; if the server exits first, its own error is raised.
     """

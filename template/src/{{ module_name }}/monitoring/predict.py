@@ -5,7 +5,7 @@ non-numbers in numeric columns and out-of-range values still get a prediction, w
 the `warnings` column, so one odd record never blocks a batch. Every scored row is appended to
 the prediction log with the model version (params/monitor/).
 
-    python -m <package>.predict --input new.csv --output predictions.csv
+    python -m <package>.monitoring.predict --input new.csv --output predictions.csv
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import PipelineError, run_stage
-from .files import atomic_path
-from .params import PARAMS_PATH, DataParams, Task, load_params
-from .paths import ROW_ID
-from .schema import RAW_SCHEMA, allowed_categories, documented_range
-from .scoring import score_rows
+from .._internal.errors import PipelineError, run_stage
+from .._internal.files import atomic_path
+from .._internal.paths import ROW_ID
+from .._internal.scoring import score_rows
+from ..params import PARAMS_PATH, DataParams, Task, load_params
+from ..schema import RAW_SCHEMA, allowed_categories, documented_range
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,9 @@ def monitor_params(path: Path = PARAMS_PATH) -> dict[str, Any]:
 
     monitor = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("monitor")
     if not isinstance(monitor, dict):
-        raise PipelineError(f"{path}: no 'monitor' section; recompose it with `python -m {__package__}.compose_params`")
+        raise PipelineError(
+            f"{path}: no 'monitor' section; recompose it with `python -m {__package__.split('.')[0]}.compose_params`"
+        )
     return monitor
 
 
@@ -109,8 +111,8 @@ def predict_and_log(frame: pd.DataFrame, model_path: Path | None = None, write_l
 
     The returned frame carries the model version in a `model_version` column.
     """
-    from .lineage import model_version
-    from .model_store import MODEL_PATH, load_model
+    from .._internal.lineage import model_version
+    from .._internal.model_store import MODEL_PATH, load_model
     from .prediction_log import PredictionLog
 
     params = load_params()

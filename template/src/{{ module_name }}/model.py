@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .errors import PipelineError
+from ._internal.errors import PipelineError
 from .params import DataParams, ModelParams, Task
 
 # (task, model name) -> estimator class path. Imported lazily: sklearn.ensemble is slow to load.

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import PipelineError
-from .metrics import DIRECTIONS, TASK_METRICS, Direction
-from .paths import ROW_ID
+from .._internal.errors import PipelineError
+from .._internal.paths import ROW_ID
+from ..metrics import DIRECTIONS, TASK_METRICS, Direction
 
 MIN_PAIRED_ROWS = 30
 LOG_LOSS_EPS = np.finfo(float).eps

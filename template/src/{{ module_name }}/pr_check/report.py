@@ -15,9 +15,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from ..metrics import DIRECTIONS, passes_threshold
+from ..monitoring.drift import ColumnShift
 from .compare import Comparison, MetricComparison, compare
-from .drift import ColumnShift
-from .metrics import DIRECTIONS, passes_threshold
 
 GITHUB_COMMENT_LIMIT = 65_536
 REPORT_LIMIT = 60_000  # leaves room for CML's watermark and a margin

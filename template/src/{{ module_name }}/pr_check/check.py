@@ -1,8 +1,8 @@
-"""CI entry points, so the workflow YAML stays thin and the logic is plain, tested Python.
+"""The pull-request model check, so the workflow YAML stays thin and the logic is plain, tested Python.
 
-    python -m <package>.ci pr     train base and head on the CI subset, write the report
-    python -m <package>.ci gate   exit 1 when the report's verdict is FAIL (and the gate blocks)
-    python -m <package>.ci skip REASON   write a "skipped" report (fork PRs without secrets)
+    python -m <package>.pr_check pr     train base and head on the CI subset, write the report
+    python -m <package>.pr_check gate   exit 1 when the report's verdict is FAIL (and the gate blocks)
+    python -m <package>.pr_check skip REASON   write a "skipped" report (fork PRs without secrets)
 
 The poster (.github/workflows/model-check-comment.yml) runs no project code: it checks the
 artifact and calls `cml comment update` in a few lines of shell.
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import PipelineError, run_stage
+from .._internal.errors import PipelineError, run_stage
 
 REPORT_DIR = Path(os.environ.get("REPORT_DIR", "pr-report"))
 RUN_FILES = {  # file in the report folder: where the pipeline writes it
@@ -64,7 +64,7 @@ def compose_ci_params(project: Path, overrides: list[str]) -> str | None:
 
     Sequential on purpose: Hydra's global state does not allow two compositions at once.
     """
-    from .compose_params import compose
+    from ..compose_params import compose
 
     try:
         (project / "params.yaml").write_text(compose(overrides, project / "params"), encoding="utf-8")
@@ -117,8 +117,8 @@ def raw_drift(base_project: Path, head_project: Path, head_params: dict):
     """Column shifts between base and head raw data, or None when the files are identical."""
     import pandas as pd
 
-    from .drift import distribution_shift
-    from .files import file_md5
+    from .._internal.files import file_md5
+    from ..monitoring.drift import distribution_shift
 
     raw = head_params["data"]["raw_path"]
     if not (base_project / raw).exists() or file_md5(base_project / raw) == file_md5(head_project / raw):
@@ -227,7 +227,7 @@ def main() -> None:
     elif command in COMMANDS:
         COMMANDS[command]()
     else:
-        raise PipelineError(f"usage: python -m {__package__}.ci pr|gate|skip REASON (got {command!r})")
+        raise PipelineError(f"usage: python -m {__package__} pr|gate|skip REASON (got {command!r})")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,5 @@
+"""`python -m <module>.pr_check pr|skip|gate`."""
+
+from .check import main
+
+main()

@@ -1,0 +1,1 @@
+"""The model service (FastAPI) and its load generator. Template machinery."""
