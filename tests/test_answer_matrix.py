@@ -1,6 +1,6 @@
 """Every pairwise combination of the main answers renders, passes ruff and gives a valid DVC DAG.
 
-The full product is 2 tasks x 3 models x 6 remotes x 2 x 2 x 2 = 288 projects; a greedy pairwise
+The full product is 2 tasks x 3 models x 6 remotes x 2^6 = 2304 projects; a greedy pairwise
 cover needs less than a tenth of that and still puts every value of every answer next to every value
 of every other answer. Renders skip the setup task (no venv per combination): ruff comes from the
 test venv and dvc from the default project's venv. Full setups and `dvc repro` run for the answer
@@ -35,13 +35,17 @@ FACTORS = {
     "data_remote": list(REMOTES),
     "gate_blocks_merge": ["true", "false"],
     "publish_plots": ["true", "false"],
+    "pr_check": ["true", "false"],
+    "monitoring": ["true", "false"],
     "serving": ["true", "false"],
     "cloud_training": ["true", "false"],
 }
 
 
 def valid(combination: dict[str, str]) -> bool:
-    return combination["model"] in MODELS[combination["task"]]
+    # The service logs every prediction, so it comes only with the monitoring room.
+    serving_ok = combination["serving"] == "false" or combination["monitoring"] == "true"
+    return combination["model"] in MODELS[combination["task"]] and serving_ok
 
 
 def pairwise_cover() -> list[dict[str, str]]:
@@ -127,7 +131,13 @@ def test_combination_renders_lints_and_has_a_dag(combination, tmp_path, default_
     }
     remote = (project / ".dvc" / "config").read_text()
     assert ("url = " in remote) == (answers["data_remote"] != "none")
-    serving = answers["serving"] == "true"
-    assert (project / "Dockerfile").exists() == serving
-    assert (project / "src" / "penguins_model" / "serve.py").exists() == serving
-    assert ('"serve"' in (project / "pyproject.toml").read_text().split("default-groups")[1]) == serving
+    default_groups = (project / "pyproject.toml").read_text().split("default-groups")[1].splitlines()[0]
+    for room, group, marker in (
+        ("serving", "serve", "Dockerfile"),
+        ("pr_check", "pr-check", ".github/workflows/pr.yml"),
+        ("monitoring", "monitoring", ".github/workflows/monitor.yml"),
+    ):
+        chosen = answers[room] == "true"
+        assert (project / "src" / "penguins_model" / room).is_dir() == chosen, room
+        assert (project / marker).exists() == chosen, marker
+        assert (f'"{group}"' in default_groups) == chosen, default_groups

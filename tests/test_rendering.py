@@ -17,9 +17,6 @@ COMMON_FILES = {
     ".github/dependabot.yml",
     ".github/workflows/ci.yml",
     ".github/workflows/daily.yml",
-    ".github/workflows/model-check-comment.yml",
-    ".github/workflows/monitor.yml",
-    ".github/workflows/pr.yml",
     ".github/workflows/release.yml",
     ".github/workflows/train.yml",
     ".gitignore",
@@ -27,8 +24,6 @@ COMMON_FILES = {
     ".python-version",
     "README.md",
     "docs/data_dictionary.md",
-    "docs/pr-report-example.md",
-    "docs/pr-report-example.png",
     "dvc.yaml",
     "noxfile.py",
     "params.yaml",
@@ -39,7 +34,6 @@ COMMON_FILES = {
     "params/sweeps.yaml",
     "params/data/penguins.yaml",
     "params/evaluate/default.yaml",
-    "params/monitor/default.yaml",
     "params/model/hist_gradient_boosting.yaml",
     "params/model/random_forest.yaml",
     "params/split/default.yaml",
@@ -52,11 +46,9 @@ COMMON_FILES = {
         for name in (
             # The core the user owns, then the template's rooms.
             *("__init__", "validate", "prepare", "train", "evaluate", "schema", "model", "metrics"),
-            *("params", "compose_params", "data_dictionary"),
+            *("predict", "params", "compose_params", "data_dictionary"),
             *(f"_internal/{n}" for n in ("__init__", "errors", "files", "paths", "lineage", "model_store")),
-            "_internal/scoring",
-            *(f"pr_check/{n}" for n in ("__init__", "__main__", "check", "compare", "report")),
-            *(f"monitoring/{n}" for n in ("__init__", "predict", "prediction_log", "drift", "latency")),
+            *("_internal/scoring", "_internal/shift"),
             *(f"data_tools/{n}" for n in ("__init__", "adopt_data", "infer_schema", "experiments")),
         )
     ),
@@ -69,12 +61,9 @@ COMMON_FILES = {
     "tests/data/test_skew.py",
     "tests/integration/test_experiments.py",
     "tests/integration/test_pipeline_repro.py",
-    "tests/load/test_latency.py",
+    "tests/integration/test_predict_command.py",
     "tests/model/test_model_performance.py",
     "tests/model/test_model_validation.py",
-    "tests/operate/test_drift_monitor.py",
-    "tests/operate/test_prediction_log.py",
-    "tests/unit/test_compare.py",
     "tests/unit/test_files.py",
     "tests/unit/test_infer_schema.py",
     "tests/unit/test_metrics.py",
@@ -82,8 +71,25 @@ COMMON_FILES = {
     "tests/unit/test_params.py",
     "tests/unit/test_model.py",
     "tests/unit/test_prepare.py",
-    "tests/unit/test_report.py",
     "tests/unit/test_validate.py",
+}
+# The optional rooms, each a copier answer (on by default).
+PR_CHECK_FILES = {
+    ".github/workflows/model-check-comment.yml",
+    ".github/workflows/pr.yml",
+    "docs/pr-report-example.md",
+    "docs/pr-report-example.png",
+    *(f"src/{{module}}/pr_check/{name}.py" for name in ("__init__", "__main__", "check", "compare", "report")),
+    "tests/pr_check/test_compare.py",
+    "tests/pr_check/test_report.py",
+}
+MONITORING_FILES = {
+    ".github/workflows/monitor.yml",
+    "params/monitor/default.yaml",
+    *(f"src/{{module}}/monitoring/{name}.py" for name in ("__init__", "prediction_log", "drift", "latency")),
+    "tests/load/test_latency.py",
+    "tests/operate/test_drift_monitor.py",
+    "tests/operate/test_prediction_log.py",
 }
 SERVING_FILES = {
     ".dockerignore",
@@ -101,10 +107,13 @@ JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|%\}|\.jinja\b")
 
 def expected_files(project: Project) -> set[str]:
     answers = project.answer_set
-    serving = answers.answers.get("serving", "true") == "true"
+    rooms = {"pr_check": PR_CHECK_FILES, "monitoring": MONITORING_FILES, "serving": SERVING_FILES}
+    chosen = {room for room in rooms if answers.answers.get(room, "true") == "true"}
+    if "monitoring" not in chosen:
+        chosen.discard("serving")  # the service logs every prediction: it needs the monitoring room
     files = {
         name.replace("{module}", answers.module)
-        for name in COMMON_FILES | (SERVING_FILES if serving else set())
+        for name in COMMON_FILES.union(*(rooms[room] for room in chosen))
     }
     files.add(
         "params/model/logistic_regression.yaml"

@@ -37,7 +37,6 @@ MOVES = {
     "report.py": "pr_check/report.py",
     "compare.py": "pr_check/compare.py",
     "drift.py": "monitoring/drift.py",
-    "predict.py": "monitoring/predict.py",
     "prediction_log.py": "monitoring/prediction_log.py",
     "latency.py": "monitoring/latency.py",
     "serve.py": "serving/serve.py",

@@ -32,9 +32,9 @@ from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, create_model
 from .._internal.errors import PipelineError, run_stage
 from .._internal.lineage import LINEAGE_PATH, ModelVersion, model_version
 from .._internal.model_store import MODEL_PATH, load_model
-from ..monitoring.predict import monitor_params, predict
-from ..monitoring.prediction_log import PredictionLog
+from ..monitoring.prediction_log import PredictionLog, monitor_params
 from ..params import PARAMS_PATH, DataParams, Params, load_params
+from ..predict import predict
 from ..schema import RAW_SCHEMA
 
 log = logging.getLogger(__name__)

@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
+import yaml
 
 from .._internal.errors import PipelineError
 from .._internal.lineage import ModelVersion
+from ..params import PARAMS_PATH
 from ..schema import RAW_SCHEMA
 
 SALT_VARIABLE = "PREDICTION_LOG_SALT"
@@ -157,3 +159,12 @@ def read_log(paths: list[Path]) -> pd.DataFrame:
     if not frame.empty:
         frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
     return frame
+
+
+def monitor_params(path: Path = PARAMS_PATH) -> dict[str, Any]:
+    """The `monitor` section of params.yaml (prediction log and drift settings)."""
+    monitor = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("monitor")
+    if not isinstance(monitor, dict):
+        package = (__package__ or "package").split(".")[0]
+        raise PipelineError(f"{path}: no 'monitor' section; recompose it with `python -m {package}.compose_params`")
+    return monitor

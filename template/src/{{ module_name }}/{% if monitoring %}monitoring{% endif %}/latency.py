@@ -18,7 +18,7 @@ import pandas as pd
 from .._internal.model_store import load_model
 from .._internal.paths import TEST_PATH
 from ..params import load_params
-from .predict import predict
+from ..predict import predict
 
 PERCENTILES = (50, 95, 99)
 

@@ -15,8 +15,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from .._internal.shift import ColumnShift
 from ..metrics import DIRECTIONS, passes_threshold
-from ..monitoring.drift import ColumnShift
 from .compare import Comparison, MetricComparison, compare
 
 GITHUB_COMMENT_LIMIT = 65_536

@@ -2,27 +2,28 @@
 
 Missing feature columns are an error (the model cannot guess them). Unknown categories, nulls,
 non-numbers in numeric columns and out-of-range values still get a prediction, with a warning in
-the `warnings` column, so one odd record never blocks a batch. Every scored row is appended to
-the prediction log with the model version (params/monitor/).
+the `warnings` column, so one odd record never blocks a batch. With the monitoring room, every
+scored row is appended to the prediction log with the model version (params/monitor/).
 
-    python -m <package>.monitoring.predict --input new.csv --output predictions.csv
+    python -m <package>.predict --input new.csv --output predictions.csv
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .._internal.errors import PipelineError, run_stage
-from .._internal.files import atomic_path
-from .._internal.paths import ROW_ID
-from .._internal.scoring import score_rows
-from ..params import PARAMS_PATH, DataParams, Task, load_params
-from ..schema import RAW_SCHEMA, allowed_categories, documented_range
+from ._internal.errors import PipelineError, run_stage
+from ._internal.files import atomic_path
+from ._internal.paths import ROW_ID
+from ._internal.scoring import score_rows
+from .params import DataParams, Task, load_params
+from .schema import RAW_SCHEMA, allowed_categories, documented_range
 
 log = logging.getLogger(__name__)
 
@@ -94,32 +95,22 @@ def read_input(path: Path) -> pd.DataFrame:
     return frame
 
 
-def monitor_params(path: Path = PARAMS_PATH) -> dict[str, Any]:
-    """The `monitor` section of params.yaml (prediction log and drift settings)."""
-    import yaml
-
-    monitor = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("monitor")
-    if not isinstance(monitor, dict):
-        raise PipelineError(
-            f"{path}: no 'monitor' section; recompose it with `python -m {__package__.split('.')[0]}.compose_params`"
-        )
-    return monitor
-
-
 def predict_and_log(frame: pd.DataFrame, model_path: Path | None = None, write_log: bool = True) -> pd.DataFrame:
     """Predict `frame` with the model on disk and append every row to the prediction log.
 
     The returned frame carries the model version in a `model_version` column.
     """
-    from .._internal.lineage import model_version
-    from .._internal.model_store import MODEL_PATH, load_model
-    from .prediction_log import PredictionLog
+    from ._internal.lineage import model_version
+    from ._internal.model_store import MODEL_PATH, load_model
 
     params = load_params()
     model_path = model_path or MODEL_PATH
     version = model_version(model_path)
     result = predict(load_model(model_path), frame, params.task, params.data)
-    if write_log:
+    if write_log and importlib.util.find_spec(f"{__package__}.monitoring") is not None:
+        # Rendered with the monitoring room (copier answer `monitoring`): log every row.
+        from .monitoring.prediction_log import PredictionLog, monitor_params
+
         PredictionLog.from_params(monitor_params().get("prediction_log", {})).append(frame, result, version)
     return result.assign(model_version=version.label)
 

@@ -118,7 +118,7 @@ def raw_drift(base_project: Path, head_project: Path, head_params: dict):
     import pandas as pd
 
     from .._internal.files import file_md5
-    from ..monitoring.drift import distribution_shift
+    from .._internal.shift import distribution_shift
 
     raw = head_params["data"]["raw_path"]
     if not (base_project / raw).exists() or file_md5(base_project / raw) == file_md5(head_project / raw):

@@ -1,11 +1,6 @@
-"""Distribution shift between two datasets: train vs test (skew), reference vs new (drift).
+"""Drift of a stream against the training data, in sliding windows (tests in _internal/shift.py).
 
-Numeric columns get a two-sample Kolmogorov-Smirnov test, categorical ones a chi-squared test
-of the category counts (missing values count as a category). With many columns some p-values
-are small by chance, so p-values are adjusted (Benjamini-Hochberg) before a column is called
-shifted.
-
-As a command it monitors a stream (the prediction log, or a new data file) against the training
+It monitors a stream (the prediction log, or a new data file) against the training
 data in sliding windows, including the model's own output distribution. A window drifts when a
 column's adjusted p-value is below alpha *and* its effect size (KS statistic, or PSI for
 categories) passes a floor: big windows make trivial shifts significant, the floor ignores them.
@@ -26,89 +21,11 @@ from typing import Any
 import pandas as pd
 
 from .._internal.errors import PipelineError, run_stage
-from ..schema import RAW_SCHEMA, documented_range
+from .._internal.shift import category_counts
 
 log = logging.getLogger(__name__)
 REPORT_DIR = Path("reports/drift")
 PREDICTION = "prediction"
-
-DEFAULT_ALPHA = 0.05
-
-
-@dataclass(frozen=True)
-class ColumnShift:
-    column: str
-    test: str
-    statistic: float
-    p_value: float
-    p_adjusted: float
-    shifted: bool
-
-
-def category_counts(reference: pd.Series, current: pd.Series) -> pd.DataFrame:
-    """A 2 x k table of category counts, missing values as their own category."""
-    table = pd.DataFrame(
-        {
-            "reference": reference.astype("string").fillna("<missing>").value_counts(),
-            "current": current.astype("string").fillna("<missing>").value_counts(),
-        }
-    ).fillna(0)
-    return table.T.astype(float)
-
-
-def distribution_shift(
-    reference: pd.DataFrame,
-    current: pd.DataFrame,
-    numeric: list[str] | tuple[str, ...],
-    categorical: list[str] | tuple[str, ...],
-    alpha: float = DEFAULT_ALPHA,
-) -> list[ColumnShift]:
-    """Test every column for a shift; `shifted` uses BH-adjusted p-values at level `alpha`."""
-    from scipy import stats
-
-    raw: list[tuple[str, str, float, float]] = []
-    for column in numeric:
-        result = stats.ks_2samp(reference[column].dropna(), current[column].dropna())
-        raw.append((column, "ks", float(result.statistic), float(result.pvalue)))
-    for column in categorical:
-        table = category_counts(reference[column], current[column])
-        if table.shape[1] < 2:  # one category on both sides: nothing can differ
-            raw.append((column, "chi2", 0.0, 1.0))
-            continue
-        result = stats.chi2_contingency(table.to_numpy(dtype=float))
-        raw.append((column, "chi2", float(result.statistic), float(result.pvalue)))
-    if not raw:
-        return []
-    adjusted = stats.false_discovery_control([p for *_, p in raw], method="bh")
-    return [
-        ColumnShift(column, test, statistic, p_value, float(p_adj), bool(p_adj < alpha))
-        for (column, test, statistic, p_value), p_adj in zip(raw, adjusted, strict=True)
-    ]
-
-
-def shifted_columns(shifts: list[ColumnShift]) -> list[str]:
-    return [shift.column for shift in shifts if shift.shifted]
-
-
-def shift_table(shifts: list[ColumnShift]) -> pd.DataFrame:
-    return pd.DataFrame([asdict(shift) for shift in shifts])
-
-
-def range_violations(frame: pd.DataFrame) -> dict[str, int]:
-    """Per numeric column, how many values fall outside the data dictionary's documented range."""
-    counts = {}
-    for column in RAW_SCHEMA.columns:
-        limits = documented_range(column)
-        if limits is None or column not in frame.columns:
-            continue
-        values = pd.to_numeric(frame[column], errors="coerce")
-        outside = int(((values < limits[0]) | (values > limits[1])).sum())
-        if outside:
-            counts[column] = outside
-    return counts
-
-
-# --- Monitoring a stream in sliding windows -------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -342,7 +259,7 @@ def load_stream(log_paths: list[Path], data_path: Path | None) -> tuple[pd.DataF
     if data_path is not None:
         from .._internal.model_store import load_model
         from ..params import load_params
-        from .predict import predict, read_input
+        from ..predict import predict, read_input
 
         params = load_params()
         frame = read_input(data_path)
@@ -397,7 +314,7 @@ def reference_data(sensitive_policy: str | None, numeric: tuple[str, ...]) -> tu
 def main(argv: list[str] | None = None) -> None:
     from .._internal.files import atomic_path, write_json
     from ..params import load_params
-    from .predict import monitor_params
+    from .prediction_log import monitor_params
 
     parser = argparse.ArgumentParser(description="Drift of a stream against the training data, in sliding windows.")
     source = parser.add_mutually_exclusive_group(required=True)

@@ -1,0 +1,87 @@
+"""Two-sample shift tests between datasets: train vs test (skew), base vs head data (PR check).
+
+Numeric columns get a two-sample Kolmogorov-Smirnov test, categorical ones a chi-squared test
+of the category counts (missing values count as a category). With many columns some p-values
+are small by chance, so p-values are adjusted (Benjamini-Hochberg) before a column is called
+shifted. The drift monitor (monitoring/drift.py) builds its sliding windows on these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..schema import RAW_SCHEMA, documented_range
+
+# False-discovery rate at which a column counts as shifted between two datasets.
+SHIFT_ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class ColumnShift:
+    column: str
+    test: str
+    statistic: float
+    p_value: float
+    p_adjusted: float
+    shifted: bool
+
+
+def category_counts(reference: pd.Series, current: pd.Series) -> pd.DataFrame:
+    """A 2 x k table of category counts, missing values as their own category."""
+    table = pd.DataFrame(
+        {
+            "reference": reference.astype("string").fillna("<missing>").value_counts(),
+            "current": current.astype("string").fillna("<missing>").value_counts(),
+        }
+    ).fillna(0)
+    return table.T.astype(float)
+
+
+def distribution_shift(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    numeric: list[str] | tuple[str, ...],
+    categorical: list[str] | tuple[str, ...],
+    alpha: float = SHIFT_ALPHA,
+) -> list[ColumnShift]:
+    """Test every column for a shift; `shifted` uses BH-adjusted p-values at level `alpha`."""
+    from scipy import stats
+
+    raw: list[tuple[str, str, float, float]] = []
+    for column in numeric:
+        result = stats.ks_2samp(reference[column].dropna(), current[column].dropna())
+        raw.append((column, "ks", float(result.statistic), float(result.pvalue)))
+    for column in categorical:
+        table = category_counts(reference[column], current[column])
+        if table.shape[1] < 2:  # one category on both sides: nothing can differ
+            raw.append((column, "chi2", 0.0, 1.0))
+            continue
+        result = stats.chi2_contingency(table.to_numpy(dtype=float))
+        raw.append((column, "chi2", float(result.statistic), float(result.pvalue)))
+    if not raw:
+        return []
+    adjusted = stats.false_discovery_control([p for *_, p in raw], method="bh")
+    return [
+        ColumnShift(column, test, statistic, p_value, float(p_adj), bool(p_adj < alpha))
+        for (column, test, statistic, p_value), p_adj in zip(raw, adjusted, strict=True)
+    ]
+
+
+def shifted_columns(shifts: list[ColumnShift]) -> list[str]:
+    return [shift.column for shift in shifts if shift.shifted]
+
+
+def range_violations(frame: pd.DataFrame) -> dict[str, int]:
+    """Per numeric column, how many values fall outside the data dictionary's documented range."""
+    counts = {}
+    for column in RAW_SCHEMA.columns:
+        limits = documented_range(column)
+        if limits is None or column not in frame.columns:
+            continue
+        values = pd.to_numeric(frame[column], errors="coerce")
+        outside = int(((values < limits[0]) | (values > limits[1])).sum())
+        if outside:
+            counts[column] = outside
+    return counts
