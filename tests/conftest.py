@@ -78,7 +78,13 @@ LOGREG_LOCAL_REMOTE = AnswerSet(
     model="logistic_regression",
     param_edit=("logistic_regression.yaml", "C: 1.0", "C: 0.5"),
 )
-ANSWER_SETS = [DEFAULT, REGRESSION_HGB, LOGREG_LOCAL_REMOTE]
+# Every optional room off: the core alone must render, reproduce and pass its own suite.
+MINIMAL = AnswerSet(
+    "minimal",
+    answers={"project_name": "Bare Bones", "pr_check": "false", "monitoring": "false"},
+    module="bare_bones",
+)
+ANSWER_SETS = [DEFAULT, REGRESSION_HGB, LOGREG_LOCAL_REMOTE, MINIMAL]
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,13 @@ PINNED = re.compile(r"^(?P<action>[\w.-]+/[\w.-]+)@(?P<sha>[0-9a-f]{40}) # (?P<t
 
 def workflows(project: Project) -> list[Path]:
     found = sorted((project.path / ".github" / "workflows").glob("*.yml"))
-    always = {"ci", "daily", "model-check-comment", "monitor", "pr", "release", "train"}
-    assert {path.stem for path in found} >= always, found
+    answers = project.answer_set.answers
+    expected = {"ci", "daily", "release", "train"}
+    if answers.get("pr_check", "true") == "true":
+        expected |= {"pr", "model-check-comment"}
+    if answers.get("monitoring", "true") == "true":
+        expected.add("monitor")
+    assert {path.stem for path in found} == expected, found
     return found
 
 
