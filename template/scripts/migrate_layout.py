@@ -19,10 +19,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+# Template syntax in the old template's paths, spelled out so this rendered file holds none.
+BLOCK_OPEN, BLOCK_CLOSE, VARIABLE_OPEN, VARIABLE_CLOSE = "{" + "%", "%" + "}", "{" * 2, "}" * 2
+PACKAGE_IN_TEMPLATE = f"template/src/{VARIABLE_OPEN} module_name {VARIABLE_CLOSE}"
 # The old template's file names for the two modules that were rendered only with `serving`.
 SERVING_OLD = {
-    "serve.py": "{% if serving %}serve.py{% endif %}",
-    "load_test.py": "{% if serving %}load_test.py{% endif %}",
+    name: f"{BLOCK_OPEN} if serving {BLOCK_CLOSE}{name}{BLOCK_OPEN} endif {BLOCK_CLOSE}"
+    for name in ("serve.py", "load_test.py")
 }
 # old module -> new file, under src/<module>/
 MOVES = {
@@ -78,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         new_file = package / new
         if yours is None or (package / old).exists() or not new_file.exists():
             continue  # not moved by this update, or nothing of yours to carry
-        template_old = f"template/src/{{{{ module_name }}}}/{SERVING_OLD.get(old, old)}"
+        template_old = f"{PACKAGE_IN_TEMPLATE}/{SERVING_OLD.get(old, old)}"
         base = git_show(args.version_from, template_old, cwd=args.template)
         if base == yours:
             continue  # never edited: the new template's file stands
