@@ -50,28 +50,6 @@ def demo(session: nox.Session) -> None:
     session.log(f"Project in {DEMO_DIR}; try `cd demo-project && uv run dvc exp show`.")
 
 
-def ensure_sshd(session: nox.Session) -> None:
-    """Debian's openssh-server, for the SSH remote test (which starts its own sshd on 127.0.0.1)."""
-    if Path("/usr/sbin/sshd").exists():
-        return
-    if not shutil.which("apt-get") or os.geteuid() != 0:
-        session.error(
-            "/usr/sbin/sshd not found: install openssh-server (`sudo apt-get install openssh-server`)"
-        )
-    apt_env = {"DEBIAN_FRONTEND": "noninteractive"}
-    session.run("apt-get", "update", "-qq", external=True, env=apt_env)
-    session.run(
-        "apt-get",
-        "install",
-        "-y",
-        "-qq",
-        "--no-install-recommends",
-        "openssh-server",
-        external=True,
-        env=apt_env,
-    )
-
-
 def ensure_azurite(session: nox.Session) -> Path:
     """Azurite's blob service from npm, installed once under .nox/, for the Azure remote test."""
     program = AZURITE_DIR / "node_modules" / ".bin" / "azurite-blob"
@@ -101,7 +79,6 @@ def tests(session: nox.Session) -> None:
     """All template tests: render answer sets, run dvc repro and the generated test suites."""
     # Bytecode compiled once at install, not again in every test process.
     session.install("-r", "requirements-test.txt", env={"UV_COMPILE_BYTECODE": "1"})
-    ensure_sshd(session)
     session.run("pytest", *session.posargs, env={"AZURITE_BLOB": str(ensure_azurite(session))})
 
 

@@ -1,6 +1,7 @@
 """DVC remotes for real, each on a server on 127.0.0.1: push, clear the cache, pull byte for byte.
 
-S3 on moto, SSH on Debian's sshd, Azure on Azurite (npm), GCS on gcp-storage-emulator. DVC reaches
+S3 on moto, SSH on an asyncssh SFTP server (tests/sftp_server.py), Azure on Azurite (npm), GCS on
+gcp-storage-emulator: all but Azurite are Python packages of the test venv, none needs root. DVC reaches
 each through the environment or `.dvc/config.local` (git-ignored), never the committed `.dvc/config`.
 `nox -s tests` installs the servers; a missing one fails the test with the command that installs it.
 """
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncssh
 import palmerpenguins
 import pytest
 from conftest import TOOLS_BIN, AnswerSet, Project, rendered_project
@@ -35,6 +37,7 @@ client = BlobServiceClient.from_connection_string(os.environ["AZURE_STORAGE_CONN
 client.create_container("penguins")
 """
 INSTALLED_BY_NOX = "run the tests with `nox -s tests`, which installs it"
+SFTP_SERVER = Path(__file__).with_name("sftp_server.py")
 
 
 @dataclass(frozen=True)
@@ -104,37 +107,34 @@ def s3_remote(tmp_path_factory) -> Iterator[Remote]:
 
 
 def ssh_keygen(path: Path) -> Path:
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
+    """An unencrypted ed25519 key pair at `path` and `path`.pub, made by asyncssh: no ssh-keygen needed."""
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    key.write_private_key(path)
+    path.chmod(0o600)
+    key.write_public_key(path.with_suffix(".pub"))
     return path
 
 
 @pytest.fixture(scope="module")
 def ssh_remote(tmp_path_factory) -> Iterator[Remote]:
-    """Debian's sshd with its own config, host key and one authorized user key, all in a temp dir.
+    """An SFTP server on 127.0.0.1 (asyncssh, from the test venv) with one authorized user key.
 
-    The project is rendered before sshd starts: the setup task's push is refused at once and only
-    warns, as for a user without access yet, and no key of the user running the tests is tried (an
-    encrypted one would prompt). The key then goes to .dvc/config.local with `dvc remote modify --local`.
-    dvc-ssh does not check host keys (sshfs passes known_hosts=None to asyncssh): nothing prompts.
+    The project is rendered before the server starts: the setup task's push is refused at once and
+    only warns, as for a user without access yet, and no key of the user running the tests is tried
+    (an encrypted one would prompt). The key then goes to .dvc/config.local with `dvc remote modify
+    --local`. dvc-ssh does not check host keys (sshfs passes known_hosts=None to asyncssh): nothing
+    prompts.
     """
-    sshd = require("/usr/sbin/sshd", f"install Debian's openssh-server, or {INSTALLED_BY_NOX}")
-    base = tmp_path_factory.mktemp("sshd")
+    base = tmp_path_factory.mktemp("sftp")
     user_key = ssh_keygen(base / "user_key")
     (base / "authorized_keys").write_text(user_key.with_suffix(".pub").read_text())
     port = free_port()
-    (base / "sshd_config").write_text(
-        f"ListenAddress 127.0.0.1\nPort {port}\nHostKey {ssh_keygen(base / 'host_key')}\n"
-        f"PidFile {base / 'sshd.pid'}\nAuthorizedKeysFile {base / 'authorized_keys'}\n"
-        "StrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-        "PermitRootLogin prohibit-password\nSubsystem sftp internal-sftp\n"
-    )
-    if os.geteuid() == 0:  # sshd run by root wants its privilege separation dir (on tmpfs: gone at boot)
-        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
     url = f"ssh://{getpass.getuser()}@127.0.0.1:{port}{base / 'store'}"
     project = rendered_project(remote_answers("ssh", url), tmp_path_factory)
     remote = Remote(project, local_only=(str(user_key),))
     remote.dvc("remote", "modify", "--local", "storage", "keyfile", str(user_key))
-    with serving([sshd, "-D", "-e", "-f", str(base / "sshd_config")], port, base / "sshd.log"):
+    command = [sys.executable, str(SFTP_SERVER), str(port), str(ssh_keygen(base / "host_key"))]
+    with serving([*command, str(base / "authorized_keys")], port, base / "sftp.log"):
         yield remote
 
 
