@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 import palmerpenguins
-from conftest import TEMPLATE_ROOT, Project
+from conftest import TEMPLATE_ROOT, Project, render
 
 COMMON_FILES = {
     ".copier-answers.yml",
@@ -199,3 +199,21 @@ def test_publish_answer_reaches_report_and_poster(project: Project):
     workflows = project.path / ".github" / "workflows"
     assert f'PUBLISH_PLOTS: "{publish}"' in (workflows / "pr.yml").read_text()
     assert f"--publish={publish} pr-report/report.md" in (workflows / "model-check-comment.yml").read_text()
+
+
+def test_free_text_answers_reach_toml_and_dvc_config_intact(tmp_path):
+    """Quotes and backslashes are escaped in pyproject.toml; `,`, `#` and spaces survive .dvc/config."""
+    answers = {
+        "project_name": 'The "Q" \\ Model',
+        "author_name": 'Jo "JJ" O\\Neil',
+        "data_remote": "local",
+        "remote_url": "/srv/dvc store,v2 #1",
+    }
+    done = render(tmp_path / "project", answers, "--skip-tasks")
+    assert done.returncode == 0, done.stderr[-4000:]
+    project = tomllib.loads((tmp_path / "project" / "pyproject.toml").read_text())["project"]
+    assert project["description"].startswith(f"{answers['project_name']}: ")
+    assert project["authors"] == [{"name": answers["author_name"], "email": "you@example.com"}]
+    # configobj (DVC's config parser) would read an unquoted `,` as a list and `#` as a comment.
+    config = (tmp_path / "project" / ".dvc" / "config").read_text()
+    assert f'    url = "{answers["remote_url"]}"\n' in config
