@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 
 import palmerpenguins
-from conftest import TEMPLATE_ROOT, Project, render
+from conftest import DEFAULT, TEMPLATE_ROOT, Project, render
 
 COMMON_FILES = {
     ".copier-answers.yml",
@@ -217,3 +218,19 @@ def test_free_text_answers_reach_toml_and_dvc_config_intact(tmp_path):
     # configobj (DVC's config parser) would read an unquoted `,` as a list and `#` as a comment.
     config = (tmp_path / "project" / ".dvc" / "config").read_text()
     assert f'    url = "{answers["remote_url"]}"\n' in config
+
+
+def test_setup_in_a_used_folder_commits_only_rendered_files(tmp_path):
+    """Files that were in the folder before copier stay out of the first commit, named."""
+    destination = tmp_path / "project"
+    destination.mkdir()
+    (destination / ".env").write_text("API_TOKEN=secret\n")
+    (destination / "credentials.json").write_text('{"password": "secret"}\n')
+    done = render(destination, {}, "--trust")
+    assert done.returncode == 0, done.stderr[-4000:]
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=destination, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert set(tracked) == expected_files(Project(destination, DEFAULT))
+    assert (destination / ".env").exists() and (destination / "credentials.json").exists()
+    assert "left out of git, as they were not rendered by the template: credentials.json." in done.stderr
