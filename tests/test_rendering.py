@@ -220,8 +220,9 @@ def test_free_text_answers_reach_toml_and_dvc_config_intact(tmp_path):
     assert f'    url = "{answers["remote_url"]}"\n' in config
 
 
-def test_setup_in_a_used_folder_commits_only_rendered_files(tmp_path):
-    """Files that were in the folder before copier stay out of the first commit, named."""
+def test_setup_in_a_used_folder_commits_only_rendered_files_and_says_it_ran(tmp_path):
+    """Files that were in the folder before copier stay out of the first commit, named; the closing
+    message says setup ran (copier prints it only after the tasks succeeded)."""
     destination = tmp_path / "project"
     destination.mkdir()
     (destination / ".env").write_text("API_TOKEN=secret\n")
@@ -234,3 +235,5 @@ def test_setup_in_a_used_folder_commits_only_rendered_files(tmp_path):
     assert set(tracked) == expected_files(Project(destination, DEFAULT))
     assert (destination / ".env").exists() and (destination / "credentials.json").exists()
     assert "left out of git, as they were not rendered by the template: credentials.json." in done.stderr
+    assert "Setup is done" in done.stderr
+    assert "run it once first" not in done.stderr
