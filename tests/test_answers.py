@@ -57,6 +57,7 @@ def test_password_in_remote_url_is_not_echoed(tmp_path):
 def test_setup_without_git_identity_fails_with_a_hint(tmp_path):
     done = render(tmp_path / "project", {}, "--skip-tasks")
     assert done.returncode == 0, done.stderr
+    assert "Setup did not run (--skip-tasks or --pretend); run it once first:" in done.stderr
     home = tmp_path / "home"
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
