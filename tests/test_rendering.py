@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 
 import palmerpenguins
-from conftest import TEMPLATE_ROOT, Project
+from conftest import DEFAULT, TEMPLATE_ROOT, Project, render
 
 COMMON_FILES = {
     ".copier-answers.yml",
@@ -227,3 +228,40 @@ def test_publish_answer_reaches_report_and_poster(project: Project):
         return
     assert f'PUBLISH_PLOTS: "{publish}"' in (workflows / "pr.yml").read_text()
     assert f"--publish={publish} pr-report/report.md" in (workflows / "model-check-comment.yml").read_text()
+
+
+def test_free_text_answers_reach_toml_and_dvc_config_intact(tmp_path):
+    """Quotes and backslashes are escaped in pyproject.toml; `,`, `#` and spaces survive .dvc/config."""
+    answers = {
+        "project_name": 'The "Q" \\ Model',
+        "author_name": 'Jo "JJ" O\\Neil',
+        "data_remote": "local",
+        "remote_url": "/srv/dvc store,v2 #1",
+    }
+    done = render(tmp_path / "project", answers, "--skip-tasks")
+    assert done.returncode == 0, done.stderr[-4000:]
+    project = tomllib.loads((tmp_path / "project" / "pyproject.toml").read_text())["project"]
+    assert project["description"].startswith(f"{answers['project_name']}: ")
+    assert project["authors"] == [{"name": answers["author_name"], "email": "you@example.com"}]
+    # configobj (DVC's config parser) would read an unquoted `,` as a list and `#` as a comment.
+    config = (tmp_path / "project" / ".dvc" / "config").read_text()
+    assert f'    url = "{answers["remote_url"]}"\n' in config
+
+
+def test_setup_in_a_used_folder_commits_only_rendered_files_and_says_it_ran(tmp_path):
+    """Files that were in the folder before copier stay out of the first commit, named; the closing
+    message says setup ran (copier prints it only after the tasks succeeded)."""
+    destination = tmp_path / "project"
+    destination.mkdir()
+    (destination / ".env").write_text("API_TOKEN=secret\n")
+    (destination / "credentials.json").write_text('{"password": "secret"}\n')
+    done = render(destination, {}, "--trust")
+    assert done.returncode == 0, done.stderr[-4000:]
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=destination, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert set(tracked) == expected_files(Project(destination, DEFAULT))
+    assert (destination / ".env").exists() and (destination / "credentials.json").exists()
+    assert "left out of git, as they were not rendered by the template: credentials.json." in done.stderr
+    assert "Setup is done" in done.stderr
+    assert "run it once first" not in done.stderr
