@@ -296,7 +296,7 @@ def render_schema(
         margin=f"{RANGE_MARGIN * 100:g}%",
         fingerprint=FINGERPRINT_LINE.format("0" * 12),
     )
-    body = yaml.safe_dump(dictionary, sort_keys=False, allow_unicode=True, width=100)
+    body = yaml.safe_dump(dictionary, sort_keys=False, allow_unicode=True, width=100, default_flow_style=None)
     draft = header + body
     return draft.replace(FINGERPRINT_LINE.format("0" * 12), FINGERPRINT_LINE.format(fingerprint_of(draft)))
 
