@@ -142,7 +142,7 @@ def test_update_across_the_move_to_rooms_carries_edits_of_moved_modules(tmp_path
     check = (package / "pr_check/check.py").read_text()
     assert 'REPORT_DIR = Path("our-report")' in check and "from .._internal.errors import" in check
     # A moved module the user never edited is exactly the new template's.
-    shipped = template / "template/src/{{ module_name }}/monitoring/drift.py"
+    shipped = template / "template/src/{{ module_name }}/{% if monitoring %}monitoring{% endif %}/drift.py"
     assert (package / "monitoring/drift.py").read_text() == shipped.read_text()
     sh("python", "-c", "import penguins_model.model, penguins_model.pr_check.check", cwd=project)
     assert (package / "schema.py").read_text() == (
