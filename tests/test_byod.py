@@ -82,10 +82,12 @@ def adopted(tmp_path_factory) -> tuple[Project, str]:
 
 def test_adopt_writes_a_reviewable_schema_and_points_params_at_the_csv(adopted):
     project, output = adopted
-    schema = (project.path / "src" / MODULE / "schema.py").read_text()
+    schema = (project.path / "src" / MODULE / "schema.yaml").read_text()
     assert "INFERRED - review before trusting" in schema
-    assert schema.count("# review:") >= 2  # at least the free-text id and the true/false column
-    assert 'metadata={"sensitive": True}' in schema
+    columns = yaml.safe_load(schema)["columns"]
+    # At least the free-text id and the true/false column carry review notes.
+    assert columns["customer_id"]["review"] and columns["paperless_billing"]["review"]
+    assert columns["customer_id"]["sensitive"] is True
     params = yaml.safe_load((project.path / "params.yaml").read_text())
     assert params["data"]["raw_path"] == RAW
     assert params["data"]["target"] == "churned"
@@ -206,7 +208,7 @@ def test_refusals_are_one_line_and_write_nothing(adopted, args, message):
 
 def test_an_edited_schema_is_replaced_only_with_force(adopted):
     project, _ = adopted
-    schema_path = project.path / "src" / MODULE / "schema.py"
+    schema_path = project.path / "src" / MODULE / "schema.yaml"
     reviewed = schema_path.read_text().replace("(inferred: say what it means)", "(reviewed)")
     schema_path.write_text(reviewed)
     try:

@@ -124,7 +124,9 @@ def test_update_across_the_move_to_rooms_carries_edits_of_moved_modules(tmp_path
     )
     report_dir = 'REPORT_DIR = Path(os.environ.get("REPORT_DIR", "pr-report"))'
     edit(package / "ci.py", report_dir, 'REPORT_DIR = Path("our-report")')
-    sh("git", "commit", "--quiet", "--all", "-m", "Our model and report folder", cwd=project)
+    # And their data dictionary, which lived in schema.py then and is data (schema.yaml) now.
+    edit(package / "schema.py", '"Island in the Palmer Archipelago"', '"Island (ours)"')
+    sh("git", "commit", "--quiet", "--all", "-m", "Our model, report folder and dictionary", cwd=project)
 
     sh(*copier_command("update", "--trust", "--defaults", "--vcs-ref", "v2.0.0"), cwd=project)
 
@@ -140,7 +142,12 @@ def test_update_across_the_move_to_rooms_carries_edits_of_moved_modules(tmp_path
     check = (package / "pr_check/check.py").read_text()
     assert 'REPORT_DIR = Path("our-report")' in check and "from .._internal.errors import" in check
     # A moved module the user never edited is exactly the new template's.
-    shipped = template / "template/src/{{ module_name }}/monitoring/drift.py"
+    shipped = template / "template/src/{{ module_name }}/{% if monitoring %}monitoring{% endif %}/drift.py"
     assert (package / "monitoring/drift.py").read_text() == shipped.read_text()
     sh("python", "-c", "import penguins_model.model, penguins_model.pr_check.check", cwd=project)
+    assert (package / "schema.py").read_text() == (
+        template / "template/src/{{ module_name }}/schema.py"
+    ).read_text()
+    island = "from penguins_model.schema import RAW_SCHEMA; print(RAW_SCHEMA.columns['island'].description)"
+    assert sh("python", "-c", island, cwd=project).strip() == "Island (ours)"
     sh("python", "-m", "penguins_model.compose_params", "--check", cwd=project)

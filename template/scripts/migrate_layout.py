@@ -8,12 +8,16 @@ copier's clone of the template), theirs = the new file. Modules you never edited
 merge that conflicts leaves git's conflict markers in the new file and says so. It does nothing on
 later updates (HEAD no longer has the old files).
 
+The data dictionary moved from code (schema.py) to data (schema.yaml): a schema.py you edited
+(by hand or with adopt_data) is converted into schema.yaml, read with `ast`, never imported.
+
     python scripts/migrate_layout.py --module NAME --template PATH --from REF
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import subprocess
 import sys
 import tempfile
@@ -68,6 +72,78 @@ def merge(new_file: Path, yours: str, base: str) -> bool:
     return done.returncode == 0
 
 
+def column_entry(call: ast.Call, constants: dict[str, object]) -> dict[str, object]:
+    """One `pa.Column(...)` of an old schema.py as a schema.yaml entry."""
+
+    def value(node: ast.expr) -> object:
+        return constants[node.id] if isinstance(node, ast.Name) else ast.literal_eval(node)
+
+    entry: dict[str, object] = {"type": call.args[0].id if call.args and isinstance(call.args[0], ast.Name) else "str"}
+    checks = call.args[1:] + [k.value for k in call.keywords if k.arg == "checks"]
+    for check in checks:
+        for node in ast.walk(check):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                if node.func.attr == "isin":
+                    entry["categories"] = [str(item) for item in value(node.args[0])]
+                elif node.func.attr == "in_range":
+                    entry["range"] = [value(node.args[0]), value(node.args[1])]
+    keywords = {k.arg: value(k.value) for k in call.keywords if k.arg in ("nullable", "description", "metadata")}
+    if keywords.get("nullable"):
+        entry["nullable"] = True
+    if (keywords.get("metadata") or {}).get("sensitive"):
+        entry["sensitive"] = True
+    if keywords.get("description"):
+        entry["description"] = keywords["description"]
+    return entry
+
+
+def schema_yaml_from_code(source: str) -> str | None:
+    """schema.yaml text for an old schema.py's RAW_SCHEMA, or None if it has none."""
+    import yaml
+
+    tree = ast.parse(source)
+    constants: dict[str, object] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            if name == "RAW_SCHEMA" and isinstance(node.value, ast.Call) and node.value.args:
+                columns = node.value.args[0]
+                schema_name = next((ast.literal_eval(k.value) for k in node.value.keywords if k.arg == "name"), "raw")
+                entries = {
+                    ast.literal_eval(key): column_entry(call, constants)
+                    for key, call in zip(columns.keys, columns.values, strict=True)
+                    if isinstance(call, ast.Call)
+                }
+                header = "# The data dictionary, converted from schema.py by scripts/migrate_layout.py.\n"
+                body = {"name": schema_name, "columns": entries}
+                return header + yaml.safe_dump(
+                    body, sort_keys=False, allow_unicode=True, width=100, default_flow_style=None
+                )
+            try:
+                constants[name] = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+    return None
+
+
+def convert_schema(package: Path, template: Path, version_from: str) -> None:
+    """Your data dictionary in schema.py (edited since the old template) becomes schema.yaml."""
+    yours = git_show("HEAD", (package / "schema.py").as_posix())
+    if yours is None or "RAW_SCHEMA = pa.DataFrameSchema(" not in yours:
+        return  # already the schema.yaml layout
+    if yours == git_show(version_from, f"{PACKAGE_IN_TEMPLATE}/schema.py", cwd=template):
+        return  # the penguins dictionary, unedited: the new template's schema.yaml holds it
+    converted = schema_yaml_from_code(yours)
+    if converted is None:
+        print(f"migrate_layout: could not read RAW_SCHEMA in your {package / 'schema.py'}; write schema.yaml by hand")
+        return
+    (package / "schema.yaml").write_text(converted, encoding="utf-8")
+    # schema.py is template code now (it reads schema.yaml): the new version, not a merge with yours.
+    loader = template / PACKAGE_IN_TEMPLATE / "schema.py"
+    (package / "schema.py").write_text(loader.read_text(encoding="utf-8"), encoding="utf-8")
+    print(f"migrate_layout: your data dictionary is now {package / 'schema.yaml'} (schema.py only reads it)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--module", required=True)
@@ -94,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"migrate_layout: your edits of {package / old} are now in {new_file}")
         else:
             conflicts.append(str(new_file))
+    convert_schema(package, args.template, args.version_from)
     if conflicts:
         print(f"migrate_layout: resolve the conflict markers in {', '.join(conflicts)}", file=sys.stderr)
     return 0  # conflicts are for the user to resolve, as in any copier update

@@ -1,35 +1,37 @@
-"""Write docs/data_dictionary.md from the pandera schema, or check that it is current.
+"""Write docs/data_dictionary.md from the data dictionary (schema.yaml), or check that it is current.
 
-The schema is the source of truth; the markdown is for people. A test fails when it is stale.
+schema.yaml is the source of truth; the markdown is for people. A test fails when it is stale.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from types import ModuleType
+
+import pandera.pandas as pa
 
 from ._internal.files import sync_generated_file
 
 DICTIONARY_PATH = Path("docs/data_dictionary.md")
 
 
-def render(schema: ModuleType | None = None) -> str:
-    """The markdown for `schema` (a schema.py module; the project's own by default)."""
-    if schema is None:
-        from . import schema
+def render(raw_schema: pa.DataFrameSchema | None = None) -> str:
+    """The markdown for `raw_schema` (the project's own by default)."""
+    from .schema import RAW_SCHEMA, allowed_categories, documented_range
+
+    raw_schema = raw_schema or RAW_SCHEMA
     lines = [
         "# Data dictionary",
         "",
-        f"Generated from `schema.py` ({schema.RAW_SCHEMA.name}) by `python -m {__package__}.data_dictionary`;"
+        f"Generated from `schema.yaml` ({raw_schema.name}) by `python -m {__package__}.data_dictionary`;"
         " do not edit by hand.",
         "",
         "| column | type | nulls | allowed values | description |",
         "|---|---|---|---|---|",
     ]
-    for name, column in schema.RAW_SCHEMA.columns.items():
-        categories = schema.allowed_categories(name)
-        limits = schema.documented_range(name)
+    for name, column in raw_schema.columns.items():
+        categories = allowed_categories(name, raw_schema)
+        limits = documented_range(name, raw_schema)
         if categories is not None:
             allowed = ", ".join(categories)
         elif limits is not None:

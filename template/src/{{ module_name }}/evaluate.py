@@ -92,7 +92,7 @@ def permutation_importance_table(model, test_frame: pd.DataFrame, params: Params
 
 def main() -> None:
     params = load_params()
-    model = load_model()
+    model = load_model(trusted_types=params.model.trusted_types)
     test_frame = pd.read_parquet(TEST_PATH)
     predictions = predict_frame(model, test_frame, params)
     # Rounded once, so metrics.json, the quality gate and the log all show the same numbers.

@@ -12,25 +12,24 @@ from typing import Any
 from ._internal.errors import PipelineError
 from .params import DataParams, ModelParams, Task
 
-# (task, model name) -> estimator class path. Imported lazily: sklearn.ensemble is slow to load.
-ESTIMATORS: dict[tuple[str, str], str] = {
-    ("classification", "logistic_regression"): "sklearn.linear_model.LogisticRegression",
-    ("regression", "ridge"): "sklearn.linear_model.Ridge",
-    ("classification", "random_forest"): "sklearn.ensemble.RandomForestClassifier",
-    ("regression", "random_forest"): "sklearn.ensemble.RandomForestRegressor",
-    ("classification", "hist_gradient_boosting"): "sklearn.ensemble.HistGradientBoostingClassifier",
-    ("regression", "hist_gradient_boosting"): "sklearn.ensemble.HistGradientBoostingRegressor",
-}
 
+def estimator_class(task: Task, model_params: ModelParams) -> type:
+    """The class `_target_` names, checked to be an estimator for `task`."""
+    from sklearn.base import is_classifier, is_regressor
 
-def estimator_class(task: Task, name: str) -> type:
-    """The estimator class for a model name, or a PipelineError listing the valid names."""
-    path = ESTIMATORS.get((task, name))
-    if path is None:
-        valid = sorted(model for model_task, model in ESTIMATORS if model_task == task)
-        raise PipelineError(f"model '{name}' is not available for {task}; choose one of {valid}")
-    module_name, class_name = path.rsplit(".", 1)
-    return getattr(importlib.import_module(module_name), class_name)
+    source = f"params/model/{model_params.name}.yaml"
+    module_name, _, class_name = model_params.target.rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError, ValueError):
+        raise PipelineError(f"{source}: _target_ '{model_params.target}' is not an importable class") from None
+    try:
+        fits = is_classifier(cls()) if task == "classification" else is_regressor(cls())
+    except TypeError:  # needs constructor arguments: not a scikit-learn estimator
+        fits = False
+    if not fits:
+        raise PipelineError(f"{source}: {class_name} is not a {task} estimator (task in params/config.yaml)")
+    return cls
 
 
 def make_estimator(task: Task, model_params: ModelParams) -> Any:
@@ -39,7 +38,7 @@ def make_estimator(task: Task, model_params: ModelParams) -> Any:
     sklearn only complains about an unknown keyword at construction, and a typo in a `-S +key=`
     override would otherwise be silently ignored; we name the key and the file to fix.
     """
-    cls = estimator_class(task, model_params.name)
+    cls = estimator_class(task, model_params)
     accepted = set(cls().get_params())
     unknown = sorted(set(model_params.estimator_params) - accepted)
     if unknown:

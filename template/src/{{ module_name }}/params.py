@@ -45,8 +45,24 @@ class SplitParams:
 
 @dataclass(frozen=True)
 class ModelParams:
+    """One file of params/model/: the estimator's class, what its saved files may hold, its params."""
+
     name: str
+    target: str  # `_target_`: the estimator class, e.g. sklearn.ensemble.RandomForestClassifier
+    trusted_types: tuple[str, ...]
     estimator_params: dict[str, Any]
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], source: str = "params") -> ModelParams:
+        settings = dict(config)
+        name = settings.pop("name", None)
+        if not name:
+            raise PipelineError(f"{source}: missing key 'model.name'; pick a model with model=<name>")
+        target = settings.pop("_target_", None)
+        if not target:
+            raise PipelineError(f"{source}: params/model/{name}.yaml needs `_target_:` the estimator's class")
+        trusted = tuple(settings.pop("trusted_types", None) or ())
+        return cls(name=name, target=str(target), trusted_types=trusted, estimator_params=settings)
 
 
 @dataclass(frozen=True)
@@ -104,9 +120,6 @@ def parse_params(raw: dict[str, Any], source: str = "params") -> Params:
     direction = need(evaluate, "direction", "evaluate.")
     if direction not in ("lower", "higher"):
         raise PipelineError(f"{source}: evaluate.direction must be lower or higher")
-    name = model.pop("name", None)
-    if not name:
-        raise PipelineError(f"{source}: missing key 'model.name'; pick a model with model=<name>")
     return Params(
         task=task,
         data=DataParams(
@@ -117,7 +130,7 @@ def parse_params(raw: dict[str, Any], source: str = "params") -> Params:
             subset=SubsetParams(fraction=fraction, seed=int(need(subset, "seed", "data.subset."))),
         ),
         split=SplitParams(test_size=test_size, seed=int(need(split, "seed", "split."))),
-        model=ModelParams(name=name, estimator_params=model),
+        model=ModelParams.from_config(model, source),
         evaluate=EvaluateParams(
             primary_metric=need(evaluate, "primary_metric", "evaluate."),
             direction=direction,

@@ -106,7 +106,7 @@ def predict_and_log(frame: pd.DataFrame, model_path: Path | None = None, write_l
     params = load_params()
     model_path = model_path or MODEL_PATH
     version = model_version(model_path)
-    result = predict(load_model(model_path), frame, params.task, params.data)
+    result = predict(load_model(model_path, params.model.trusted_types), frame, params.task, params.data)
     if write_log and importlib.util.find_spec(f"{__package__}.monitoring") is not None:
         # Rendered with the monitoring room (copier answer `monitoring`): log every row.
         from .monitoring.prediction_log import PredictionLog, monitor_params

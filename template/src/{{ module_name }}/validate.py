@@ -51,7 +51,7 @@ def check_raw(frame: pd.DataFrame, path: Path, data_params: DataParams) -> pd.Da
     if unknown_roles:
         raise PipelineError(
             f"params/data: {', '.join(map(repr, unknown_roles))} not in the data dictionary; "
-            "add the column to schema.py or fix the name in params/data/"
+            "add the column to schema.yaml or fix the name in params/data/"
         )
     missing = [name for name in RAW_SCHEMA.columns if name not in frame.columns]
     if missing:

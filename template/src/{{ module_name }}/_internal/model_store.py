@@ -1,7 +1,8 @@
 """Save and load the model with skops, trusting only the types our pipelines contain.
 
 skops refuses to instantiate anything not on the allowlist, so a tampered or foreign model
-file cannot run code on load (unlike pickle/joblib).
+file cannot run code on load (unlike pickle/joblib). The allowlist is the chosen estimator's
+`trusted_types` (params/model/<name>.yaml) plus what every pipeline holds.
 """
 
 from __future__ import annotations
@@ -14,12 +15,8 @@ from .files import atomic_path
 
 MODEL_PATH = Path("models/model.skops")
 
-# Beyond skops' built-in safe types, the pipelines we build need exactly these.
-TRUSTED_TYPES = (
-    "numpy.dtype",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "sklearn.tree._tree.Tree",
-)
+# Beyond skops' built-in safe types, every pipeline we build (preprocessing included) holds these.
+PIPELINE_TYPES = ("numpy.dtype",)
 
 
 def save_model(model: Any, path: str | Path = MODEL_PATH) -> None:
@@ -29,17 +26,18 @@ def save_model(model: Any, path: str | Path = MODEL_PATH) -> None:
         skops.io.dump(model, temp_path)
 
 
-def load_model(path: str | Path = MODEL_PATH) -> Any:
-    """Load a model file, refusing any type outside TRUSTED_TYPES by name."""
+def load_model(path: str | Path = MODEL_PATH, trusted_types: tuple[str, ...] = ()) -> Any:
+    """Load a model file, refusing any type outside PIPELINE_TYPES and `trusted_types` by name."""
     import skops.io
 
     path = Path(path)
     if not path.exists():
         raise PipelineError(f"{path}: no model; run `dvc repro` (or `dvc pull`) first")
-    untrusted = sorted(set(skops.io.get_untrusted_types(file=path)) - set(TRUSTED_TYPES))
+    trusted = [*PIPELINE_TYPES, *trusted_types]
+    untrusted = sorted(set(skops.io.get_untrusted_types(file=path)) - set(trusted))
     if untrusted:
         raise PipelineError(
-            f"{path}: refusing to load untrusted types {', '.join(untrusted)}; "
-            "if you added a new estimator, review these types and add them to TRUSTED_TYPES"
+            f"{path}: refusing to load untrusted types {', '.join(untrusted)}; if the model's estimator "
+            "holds them, review them and add them to its trusted_types in params/model/"
         )
-    return skops.io.load(path, trusted=list(TRUSTED_TYPES))
+    return skops.io.load(path, trusted=trusted)

@@ -2,7 +2,7 @@
 
     python -m <package>.data_tools.adopt_data data/raw/churn.csv --target churned [--name churn]
 
-Infers a draft data dictionary (schema.py, marked INFERRED, with `# review:` comments on the
+Infers a draft data dictionary (schema.yaml, marked INFERRED, with `review:` notes on the
 shakiest guesses), regenerates docs/data_dictionary.md, writes params/data/<name>.yaml (target,
 features, raw path) and params/evaluate/<name>.yaml (a neutral quality bar: a dummy model's
 score), switches params/config.yaml to them and recomposes params.yaml. dvc.yaml reads the raw
@@ -13,15 +13,14 @@ removed (they test facts about the penguins). All files are written at the end, 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import re
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 import pandas as pd
+import pandera.pandas as pa
 
 from .._internal.errors import PipelineError, run_stage
 from .._internal.files import atomic_path
@@ -29,9 +28,9 @@ from ..params import PARAMS_PATH, Task, load_params
 from .infer_schema import ColumnGuess, infer_columns, is_unedited_inference, render_schema
 
 PACKAGE = (__package__ or "package").split(".")[0]  # the project's package, not this room
-SCHEMA_PATH = Path("src") / PACKAGE / "schema.py"
+SCHEMA_PATH = Path("src") / PACKAGE / "schema.yaml"
 CONFIG_DIR = Path("params")
-PENGUINS_SCHEMA_NAME = 'name="penguins_raw"'
+PENGUINS_SCHEMA_NAME = "\nname: penguins_raw\n"
 # Tests of facts about the penguins data (row counts, textbook birds): meaningless on other data.
 PENGUIN_ONLY_TESTS = (
     Path("tests/data/test_penguins.py"),
@@ -112,7 +111,7 @@ def data_yaml(name: str, raw_path: Path, target: str, guesses: list[ColumnGuess]
     ignored = [g.name for g in guesses if not g.is_feature and g.name != target]
     lines = [
         f"# {name}: written by `python -m {PACKAGE}.data_tools.adopt_data`. Columns, types, ranges and categories live",
-        f"# in the data dictionary (src/{PACKAGE}/schema.py); this file says which columns play which role.",
+        f"# in the data dictionary (src/{PACKAGE}/schema.yaml); this file says which columns play which role.",
         f"# Not features (free text, identifiers, empty): {', '.join(ignored) or 'none'}.",
         f"raw_path: {raw_path.as_posix()}",
         f"target: {target}",
@@ -156,16 +155,14 @@ def switch_ci_parent(text: str, option: str) -> str:
     return pattern.sub(lambda found: found.group(1) + option, text, count=1)
 
 
-def load_schema_text(text: str) -> ModuleType:
-    """Import a schema.py text as a module: proves it is valid Python and a valid pandera schema."""
+def check_schema_text(text: str) -> pa.DataFrameSchema:
+    """Load a schema.yaml text as schema.py will: proves it is a valid data dictionary."""
+    from ..schema import load_schema
+
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "inferred_schema.py"
+        path = Path(folder) / "schema.yaml"
         path.write_text(text, encoding="utf-8")
-        spec = importlib.util.spec_from_file_location(f"{PACKAGE}._inferred_schema", path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    return module
+        return load_schema(path)
 
 
 def compose_with(files: dict[Path, str]) -> str:
@@ -201,7 +198,7 @@ def check_can_replace(schema_text: str, force: bool) -> None:
     if force or PENGUINS_SCHEMA_NAME in schema_text or is_unedited_inference(schema_text):
         return
     raise PipelineError(
-        f"src/{PACKAGE}/schema.py has been edited since it was written (it is neither the penguins schema "
+        f"src/{PACKAGE}/schema.yaml has been edited since it was written (it is neither the penguins schema "
         "nor an unedited inferred one); commit it, then pass --force to replace it"
     )
 
@@ -222,7 +219,7 @@ def adopt(csv_path: Path, target: str, name: str | None, force: bool, sensitive:
     schema_text = render_schema(guesses, raw_path.as_posix(), f"{option}_raw", PACKAGE, target, sensitive)
     from ..data_dictionary import DICTIONARY_PATH, render
 
-    dictionary = render(load_schema_text(schema_text))
+    dictionary = render(check_schema_text(schema_text))
     bar = dummy_bar(frame, target, task)
     config_path, ci_path = CONFIG_DIR / "config.yaml", CONFIG_DIR / "data" / "ci.yaml"
     config = config_path.read_text(encoding="utf-8")
@@ -245,7 +242,7 @@ def adopt(csv_path: Path, target: str, name: str | None, force: bool, sensitive:
 def report(adoption: Adoption, target: str) -> None:
     """What was inferred and written, and what the user must do next."""
     reviews = sum(len(g.review) for g in adoption.guesses)
-    print(f"inferred {len(adoption.guesses)} columns ({reviews} `# review:` notes):")
+    print(f"inferred {len(adoption.guesses)} columns ({reviews} `review:` notes):")
     for guess in adoption.guesses:
         role = "target" if guess.name == target else ("feature" if guess.is_feature else "NOT a feature")
         nulls = f", {guess.nulls} nulls" if guess.nulls else ""
@@ -260,7 +257,7 @@ def report(adoption: Adoption, target: str) -> None:
         f"set a real one in params/evaluate/{adoption.option}.yaml"
     )
     print(
-        f"next: review src/{PACKAGE}/schema.py (INFERRED), rerun `python -m {PACKAGE}.data_dictionary` "
+        f"next: review src/{PACKAGE}/schema.yaml (INFERRED), rerun `python -m {PACKAGE}.data_dictionary` "
         "after edits, then `uv run dvc repro` and commit"
     )
     if Path("data/raw/penguins.csv.dvc").exists():
@@ -273,7 +270,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--target", required=True, help="the column to predict")
     parser.add_argument("--name", help="config option name (default: the CSV's file name)")
     parser.add_argument("--sensitive", default="", help="comma-separated personal-data columns (schema metadata)")
-    parser.add_argument("--force", action="store_true", help="replace a schema.py you have edited")
+    parser.add_argument("--force", action="store_true", help="replace a schema.yaml you have edited")
     args = parser.parse_args(argv)
     sensitive = tuple(column.strip() for column in args.sensitive.split(",") if column.strip())
     adoption = adopt(args.csv, args.target, args.name, args.force, sensitive)

@@ -1,18 +1,16 @@
-"""Guess a data dictionary (a pandera schema) from one CSV sample, for `adopt_data`.
+"""Guess a data dictionary (schema.yaml) from one CSV sample, for `adopt_data`.
 
-Every answer here is a guess from one sample, so the rendered schema.py says INFERRED at the
-top and carries a `# review:` comment on each guess that is likely to be wrong: a column kept
-out of the features, a category list that looks incomplete, whole numbers stored as floats.
+Every answer here is a guess from one sample, so the written schema.yaml says INFERRED at the
+top and carries a `review:` note on each guess that is likely to be wrong: a column kept out of
+the features, a category list that looks incomplete, whole numbers stored as floats.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import math
 import re
-import textwrap
 from datetime import date
 from typing import Literal
 
@@ -33,7 +31,6 @@ BOOLEAN_PAIRS = ({"true", "false"}, {"yes", "no"}, {"y", "n"}, {"t", "f"})
 FINGERPRINT_LINE = "# adopt_data fingerprint: {} (editing this file changes it; adopt_data then needs --force)"
 FINGERPRINT_PATTERN = re.compile(r"^# adopt_data fingerprint: ([0-9a-f]{12}) .*$", re.MULTILINE)
 INFERRED_MARK = "INFERRED - review before trusting"
-NO_CATEGORICAL_COLUMNS = "CATEGORICAL_COLUMNS: tuple[str, ...] = ()"
 
 Kind = Literal["numeric", "categorical", "text"]
 
@@ -159,7 +156,7 @@ def infer_column(series: pd.Series) -> ColumnGuess:
         distinct=distinct,
         review=(
             f"{distinct} distinct values in {len(values)} rows: {what}, not a feature; "
-            "if its values are a fixed set, give it an isin check and add it to categorical_features",
+            "if its values are a fixed set, give it `categories:` and add it to categorical_features",
         ),
     )
 
@@ -239,76 +236,40 @@ def infer_columns(frame: pd.DataFrame, target: str, task: Task) -> list[ColumnGu
     return guesses
 
 
-def constant_name(column: str, taken: set[str]) -> str:
-    """An UPPER_CASE Python name for a column's categories, unique within the module."""
-    base = re.sub(r"\W+", "_", column, flags=re.ASCII).strip("_").upper() or "COLUMN"
-    if base[0].isdigit():
-        base = f"C_{base}"
-    name, counter = f"{base}_VALUES", 2
-    while name in taken:
-        name, counter = f"{base}_{counter}_VALUES", counter + 1
-    taken.add(name)
-    return name
-
-
-def literal(text: str) -> str:
-    """A string literal in the quotes ruff format would choose."""
-    if '"' in text and "'" not in text:
-        return "'" + text.replace("\\", "\\\\") + "'"
-    return json.dumps(text, ensure_ascii=False)
-
-
-def tuple_literal(name: str, items: tuple[str, ...]) -> str:
-    """`NAME = (...)` on one line when it fits in 120 characters, else one item per line."""
-    parts = [literal(item) for item in items]
-    one_line = f"{name} = ({', '.join(parts)}{',' if len(parts) == 1 else ''})"
-    if len(one_line) <= 120:
-        return one_line
-    return f"{name} = (\n" + "".join(f"    {part},\n" for part in parts) + ")"
-
-
-def comment_lines(text: str, indent: int) -> list[str]:
-    prefix = " " * indent + "# "
-    wrapped = textwrap.wrap(f"review: {text}", width=118 - indent)
-    return [prefix + wrapped[0], *(" " * indent + "#   " + line for line in wrapped[1:])]
-
-
-SCHEMA_HEADER = '''\
-"""The data dictionary of {raw_path}: every raw column, its type, range, categories, nulls.
-
-{mark}. `python -m {package}.data_tools.adopt_data` guessed it on {today}
-from {rows} rows. One sample is not a specification: ranges are the observed min/max widened by
-{margin} of the span, categories are the values seen, and a column may be null only if it was.
-Lines marked `# review:` are the guesses most likely to be wrong. Check them, write real
-descriptions, mark personal data with `{sensitive}` on its column, then delete
-this paragraph. `adopt_data` replaces this file while it is unedited (the fingerprint below
-matches), never after an edit unless you pass --force.
+SCHEMA_HEADER = """\
+# The data dictionary of {raw_path}: every raw column, its type, range, categories and nulls.
+# {mark}: `python -m {package}.data_tools.adopt_data` guessed it on {today} from
+# {rows} rows. One sample is not a specification: ranges are the observed min/max widened by
+# {margin} of the span, categories are the values seen, a column may be null only if it was.
+# `review:` lists the guesses most likely to be wrong. Check them, write real descriptions, set
+# `sensitive: true` on personal data, then delete `review:` and this paragraph. adopt_data
+# replaces this file while it is unedited (the fingerprint below matches), never after an edit.
+{fingerprint}
 """
 
-from __future__ import annotations
 
-import pandera.pandas as pa
+def column_entry(guess: ColumnGuess, target: str, sensitive: tuple[str, ...]) -> dict[str, object]:
+    """The data dictionary entry of one column (schema.py reads these keys)."""
+    entry: dict[str, object] = {"type": guess.dtype}
+    if guess.categories is not None:
+        entry["categories"] = list(guess.categories)
+    if guess.limits is not None:
+        entry["range"] = [number_value(guess.limits[0]), number_value(guess.limits[1])]
+    if guess.nullable:
+        entry["nullable"] = True
+    if guess.name in sensitive:
+        entry["sensitive"] = True
+    role = "target; " if guess.name == target else ""
+    entry["description"] = f"{role}{guess.summary()} (inferred: say what it means)"
+    if guess.review:
+        entry["review"] = list(guess.review)
+    return entry
 
-{fingerprint}
-'''
 
-SCHEMA_FOOTER = '''
-
-def allowed_categories(column: str) -> tuple[str, ...] | None:
-    """The categories the data dictionary allows for `column`, or None if it is not categorical."""
-    for check in RAW_SCHEMA.columns[column].checks:
-        if "allowed_values" in check.statistics:
-            return tuple(check.statistics["allowed_values"])
-    return None
-
-
-def documented_range(column: str) -> tuple[float, float] | None:
-    """The (min, max) the data dictionary allows for `column`, or None if it has no range."""
-    for check in RAW_SCHEMA.columns[column].checks:
-        if "min_value" in check.statistics and "max_value" in check.statistics:
-            return float(check.statistics["min_value"]), float(check.statistics["max_value"])
-    return None
-'''
+def number_value(value: float) -> int | float:
+    """25, not 25.0: whole limits are written as integers."""
+    value = round(float(value), 10)
+    return int(value) if value.is_integer() else value
 
 
 def render_schema(
@@ -319,59 +280,25 @@ def render_schema(
     target: str,
     sensitive: tuple[str, ...] = (),
 ) -> str:
-    """The text of schema.py: ruff-clean, marked INFERRED, with the fingerprint filled in."""
-    taken: set[str] = set()
-    constants: list[str] = []
-    entries: list[str] = []
-    for guess in guesses:
-        args = [guess.dtype]
-        if guess.categories is not None:
-            constant = constant_name(guess.name, taken)
-            constants.append(tuple_literal(constant, guess.categories))
-            args.append(f"pa.Check.isin({constant})")
-        if guess.limits is not None:
-            args.append(f"pa.Check.in_range({number(guess.limits[0])}, {number(guess.limits[1])})")
-        args.append(f"nullable={guess.nullable}")
-        # Coercion reads 0/1 class codes and True/False as the strings the categories list.
-        args.append("coerce=True")
-        role = "target; " if guess.name == target else ""
-        args.append(f"description={literal(f'{role}{guess.summary()} (inferred: say what it means)')}")
-        if guess.name in sensitive:
-            args.append('metadata={"sensitive": True}')
-        entry = [line for note in guess.review for line in comment_lines(note, 8)]
-        entry.append(f"        {literal(guess.name)}: pa.Column(")
-        entry += [f"            {arg}," for arg in args]
-        entry.append("        ),")
-        entries.append("\n".join(entry))
-    categorical = tuple(g.name for g in guesses if g.kind == "categorical")
-    schema = [
-        "RAW_SCHEMA = pa.DataFrameSchema(",
-        "    {",
-        *entries,
-        "    },",
-        f"    name={literal(schema_name)},",
-        "    # Extra columns are allowed and dropped with a warning; the model reads declared features only.",
-        "    strict=False,",
-        ")",
-        "",
-        "# Columns whose values are categories: prepare stores them with a categorical dtype.",
-        tuple_literal("CATEGORICAL_COLUMNS", categorical) if categorical else NO_CATEGORICAL_COLUMNS,
-    ]
-    body = "\n\n".join(part for part in ("\n".join(constants), "\n".join(schema)) if part)
+    """The text of schema.yaml: data (yaml.safe_dump escapes every value), marked INFERRED."""
+    import yaml
+
+    dictionary = {
+        "name": schema_name,
+        "columns": {guess.name: column_entry(guess, target, sensitive) for guess in guesses},
+    }
     header = SCHEMA_HEADER.format(
-        raw_path=raw_path,
+        raw_path=" ".join(raw_path.split()),  # one comment line, whatever the path holds
         mark=INFERRED_MARK,
         package=package,
         today=date.today().isoformat(),
         rows=guesses[0].rows if guesses else 0,
         margin=f"{RANGE_MARGIN * 100:g}%",
-        sensitive='metadata={"sensitive": True}',
-        fingerprint="{fingerprint}",
+        fingerprint=FINGERPRINT_LINE.format("0" * 12),
     )
-    draft = header + "\n" + body + "\n" + SCHEMA_FOOTER
-    placeholder = FINGERPRINT_LINE.format("0" * 12)
-    draft = draft.replace("{fingerprint}", placeholder)
-    return draft.replace(placeholder, FINGERPRINT_LINE.format(fingerprint_of(draft)))
+    body = yaml.safe_dump(dictionary, sort_keys=False, allow_unicode=True, width=100, default_flow_style=None)
+    draft = header + body
+    return draft.replace(FINGERPRINT_LINE.format("0" * 12), FINGERPRINT_LINE.format(fingerprint_of(draft)))
 
 
 def fingerprint_of(text: str) -> str:

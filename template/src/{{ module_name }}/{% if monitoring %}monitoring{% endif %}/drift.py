@@ -263,7 +263,7 @@ def load_stream(log_paths: list[Path], data_path: Path | None) -> tuple[pd.DataF
 
         params = load_params()
         frame = read_input(data_path)
-        scored = predict(load_model(), frame, params.task, params.data)
+        scored = predict(load_model(trusted_types=params.model.trusted_types), frame, params.task, params.data)
         return frame.assign(**{PREDICTION: scored["prediction"].to_numpy()}), str(data_path)
     from .prediction_log import read_log
 

@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     params = load_params()
     report = latency_report(
-        load_model(),
+        load_model(trusted_types=params.model.trusted_types),
         pd.read_parquet(TEST_PATH),
         params.task,
         params.data,

@@ -79,7 +79,8 @@ def load_service(
         prediction_log = PredictionLog.from_params(monitor_params(Path(params_path)).get("prediction_log", {}))
         if prediction_log_path is not None:
             prediction_log = replace(prediction_log, path=Path(prediction_log_path))
-    return ModelService(model=load_model(model_path), version=version, params=params, prediction_log=prediction_log)
+    model = load_model(model_path, params.model.trusted_types)
+    return ModelService(model=model, version=version, params=params, prediction_log=prediction_log)
 
 
 def score_batch(service: ModelService, frame: pd.DataFrame) -> pd.DataFrame:
