@@ -10,23 +10,18 @@ feature is worth to this model, not how often a tree split on it.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import pandas as pd
 
 from ._internal.errors import run_stage
 from ._internal.files import write_json, write_table_csv
 from ._internal.model_store import load_model
-from ._internal.paths import ROW_ID, TEST_PATH
+from ._internal.paths import IMPORTANCE_PATH, METRICS_PATH, PREDICTIONS_PATH, QUALITY_GATE_PATH, ROW_ID, TEST_PATH
 from ._internal.scoring import score_rows
 from .metrics import classification_metrics, quality_gate, regression_metrics
 from .params import Params, load_params
 
 log = logging.getLogger(__name__)
-METRICS_PATH = Path("metrics/metrics.json")
-QUALITY_GATE_PATH = Path("metrics/quality_gate.json")
-PREDICTIONS_PATH = Path("reports/predictions.csv")
-IMPORTANCE_PATH = Path("reports/importance.csv")
 # The sklearn scorer for each primary metric: higher is better, so errors are negated.
 SCORERS = {
     "log_loss": "neg_log_loss",

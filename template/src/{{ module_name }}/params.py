@@ -72,8 +72,8 @@ class EvaluateParams:
     threshold: float
     tolerance: float
     # Permutation importance on at most this many test rows, each feature shuffled this often.
-    importance_rows: int = 1000
-    importance_repeats: int = 5
+    importance_rows: int
+    importance_repeats: int
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,8 @@ class Params:
     split: SplitParams
     model: ModelParams
     evaluate: EvaluateParams
+    # prediction_log and drift settings, read by the monitoring room (None when it is not rendered).
+    monitor: dict[str, Any] | None = None
 
 
 def load_params(path: str | Path = PARAMS_PATH) -> Params:
@@ -136,7 +138,8 @@ def parse_params(raw: dict[str, Any], source: str = "params") -> Params:
             direction=direction,
             threshold=float(need(evaluate, "threshold", "evaluate.")),
             tolerance=float(need(evaluate, "tolerance", "evaluate.")),
-            importance_rows=int(evaluate.get("importance_rows", 1000)),
-            importance_repeats=int(evaluate.get("importance_repeats", 5)),
+            importance_rows=int(need(evaluate, "importance_rows", "evaluate.")),
+            importance_repeats=int(need(evaluate, "importance_repeats", "evaluate.")),
         ),
+        monitor=raw.get("monitor"),
     )

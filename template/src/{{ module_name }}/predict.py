@@ -101,7 +101,8 @@ def predict_and_log(frame: pd.DataFrame, model_path: Path | None = None, write_l
     The returned frame carries the model version in a `model_version` column.
     """
     from ._internal.lineage import model_version
-    from ._internal.model_store import MODEL_PATH, load_model
+    from ._internal.model_store import load_model
+    from ._internal.paths import MODEL_PATH
 
     params = load_params()
     model_path = model_path or MODEL_PATH

@@ -12,9 +12,9 @@ import pandas as pd
 
 from ._internal.errors import PipelineError, run_stage
 from ._internal.files import file_md5, write_json
-from ._internal.lineage import LINEAGE_PATH, git_state, hashes, library_versions
-from ._internal.model_store import MODEL_PATH, save_model
-from ._internal.paths import TRAIN_PATH
+from ._internal.lineage import git_state, hashes, library_versions
+from ._internal.model_store import save_model
+from ._internal.paths import LINEAGE_PATH, MODEL_PATH, TRAIN_PATH
 from .model import build_pipeline
 from .params import DataParams, Params, load_params
 

@@ -17,12 +17,11 @@ from pandera.errors import SchemaErrors
 
 from ._internal.errors import PipelineError, run_stage
 from ._internal.files import atomic_path, file_md5, write_json
-from ._internal.paths import VALIDATED_PATH
+from ._internal.paths import VALIDATED_PATH, VALIDATION_REPORT_PATH
 from .params import DataParams, load_params
 from .schema import CATEGORICAL_COLUMNS, RAW_SCHEMA
 
 log = logging.getLogger(__name__)
-VALIDATION_REPORT_PATH = Path("reports/validation.json")
 MAX_ROWS_SHOWN = 5
 
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from .errors import PipelineError
 from .files import file_md5
+from .paths import LINEAGE_PATH
 
-LINEAGE_PATH = Path("models/model.json")
 LIBRARIES = ("scikit-learn", "pandas", "numpy", "pandera", "skops", "dvc", "hydra-core")
 
 

@@ -12,8 +12,7 @@ from typing import Any
 
 from .errors import PipelineError
 from .files import atomic_path
-
-MODEL_PATH = Path("models/model.skops")
+from .paths import MODEL_PATH
 
 # Beyond skops' built-in safe types, every pipeline we build (preprocessing included) holds these.
 PIPELINE_TYPES = ("numpy.dtype",)

@@ -136,6 +136,9 @@ def evaluate_yaml(name: str, raw_path: Path, bar: PlaceholderBar) -> str:
             "direction: lower",
             f"threshold: {bar.threshold}",
             f"tolerance: {bar.tolerance}",
+            "# Permutation importance: test rows sampled, and shuffles per feature.",
+            "importance_rows: 1000",
+            "importance_repeats: 5",
             "",
         ]
     )

@@ -22,10 +22,11 @@ from typing import Any
 import yaml
 
 from .._internal.errors import PipelineError, run_stage
+from .._internal.paths import METRICS_PATH
 from ..params import load_params
 
 SWEEPS_PATH = Path("params/sweeps.yaml")
-METRICS_FILE = "metrics/metrics.json"
+METRICS_FILE = METRICS_PATH.as_posix()  # how `dvc exp show --json` names it
 
 
 def dvc(*args: str, capture: bool = False) -> str:

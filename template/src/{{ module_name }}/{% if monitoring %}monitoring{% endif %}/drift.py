@@ -32,20 +32,23 @@ PREDICTION = "prediction"
 class DriftSettings:
     """The `monitor.drift` section of params.yaml (see params/monitor/default.yaml)."""
 
-    window_rows: int = 500
-    step_rows: int = 250
-    min_window_rows: int = 200
-    alpha: float = 0.01
-    min_ks_statistic: float = 0.1
-    min_psi: float = 0.1
-    retrain_when_drifted_windows: int = 2
-    stale_after_hours: float = 24.0
+    window_rows: int
+    step_rows: int
+    min_window_rows: int
+    alpha: float  # false discovery rate across columns and windows
+    min_ks_statistic: float
+    min_psi: float
+    retrain_when_drifted_windows: int
+    stale_after_hours: float
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> DriftSettings:
         unknown = sorted(set(params) - set(cls.__dataclass_fields__))
         if unknown:
             raise PipelineError(f"monitor.drift: unknown setting(s) {', '.join(unknown)}; see params/monitor/")
+        missing = sorted(set(cls.__dataclass_fields__) - set(params))
+        if missing:
+            raise PipelineError(f"monitor.drift: missing setting(s) {', '.join(missing)}; see params/monitor/")
         settings = cls(**params)
         if not 0 < settings.min_window_rows <= settings.window_rows or settings.step_rows < 1:
             raise PipelineError("monitor.drift: need 0 < min_window_rows <= window_rows and step_rows >= 1")
@@ -288,8 +291,7 @@ def reference_data(sensitive_policy: str | None, numeric: tuple[str, ...]) -> tu
     When the stream is a prediction log, sensitive columns are protected in the reference the
     same way as in the log (equal salted hashes stay comparable); dropped or numeric ones are skipped.
     """
-    from .._internal.paths import TRAIN_PATH
-    from ..evaluate import PREDICTIONS_PATH
+    from .._internal.paths import PREDICTIONS_PATH, TRAIN_PATH
 
     for path in (TRAIN_PATH, PREDICTIONS_PATH):
         if not path.exists():

@@ -22,11 +22,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-import yaml
 
 from .._internal.errors import PipelineError
 from .._internal.lineage import ModelVersion
-from ..params import PARAMS_PATH
+from ..params import PARAMS_PATH, load_params
 from ..schema import RAW_SCHEMA
 
 SALT_VARIABLE = "PREDICTION_LOG_SALT"
@@ -55,15 +54,13 @@ class PredictionLog:
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> PredictionLog:
         """Build from the `monitor.prediction_log` mapping of params.yaml."""
-        policy = params.get("sensitive", "hash")
+        missing = sorted({"path", "max_bytes", "backups", "sensitive"} - set(params))
+        if missing:
+            raise PipelineError(f"monitor.prediction_log: missing {', '.join(missing)}; see params/monitor/")
+        policy = params["sensitive"]
         if policy not in ("hash", "drop"):
             raise PipelineError(f"monitor.prediction_log.sensitive must be hash or drop, got {policy!r}")
-        return cls(
-            path=Path(params.get("path", "logs/predictions.jsonl")),
-            max_bytes=int(params.get("max_bytes", 10_000_000)),
-            backups=int(params.get("backups", 5)),
-            sensitive=policy,
-        )
+        return cls(Path(params["path"]), int(params["max_bytes"]), int(params["backups"]), policy)
 
     def records(self, inputs: pd.DataFrame, outputs: pd.DataFrame, version: ModelVersion) -> list[dict[str, Any]]:
         """One log record per row: inputs (sensitive columns protected), outputs, model version."""
@@ -163,7 +160,7 @@ def read_log(paths: list[Path]) -> pd.DataFrame:
 
 def monitor_params(path: Path = PARAMS_PATH) -> dict[str, Any]:
     """The `monitor` section of params.yaml (prediction log and drift settings)."""
-    monitor = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("monitor")
+    monitor = load_params(path).monitor
     if not isinstance(monitor, dict):
         package = (__package__ or "package").split(".")[0]
         raise PipelineError(f"{path}: no 'monitor' section; recompose it with `python -m {package}.compose_params`")

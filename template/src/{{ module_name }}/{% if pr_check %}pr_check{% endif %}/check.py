@@ -20,22 +20,32 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from .._internal.errors import PipelineError, run_stage
+from .._internal.paths import (
+    IMPORTANCE_PATH,
+    LINEAGE_PATH,
+    METRICS_PATH,
+    PREDICTIONS_PATH,
+    QUALITY_GATE_PATH,
+    VALIDATION_REPORT_PATH,
+)
+from ..params import PARAMS_PATH
 
 REPORT_DIR = Path(os.environ.get("REPORT_DIR", "pr-report"))
 RUN_FILES = {  # file in the report folder: where the pipeline writes it
-    "metrics.json": "metrics/metrics.json",
-    "quality_gate.json": "metrics/quality_gate.json",
-    "predictions.csv": "reports/predictions.csv",
-    "validation.json": "reports/validation.json",
-    "model.json": "models/model.json",
-    "params.yaml": "params.yaml",
+    "metrics.json": METRICS_PATH,
+    "quality_gate.json": QUALITY_GATE_PATH,
+    "predictions.csv": PREDICTIONS_PATH,
+    "validation.json": VALIDATION_REPORT_PATH,
+    "model.json": LINEAGE_PATH,
+    "params.yaml": PARAMS_PATH,
 }
 # Written by newer pipelines only: a base commit from before they existed has none.
-OPTIONAL_RUN_FILES = {"importance.csv": "reports/importance.csv"}
+OPTIONAL_RUN_FILES = {"importance.csv": IMPORTANCE_PATH}
 
 
 def env(name: str, default: str | None = None) -> str:
@@ -53,10 +63,23 @@ def git(*args: str, cwd: Path | None = None) -> str:
 
 
 def ci_overrides(project: Path) -> list[str]:
-    """The CI subset from head's params/data/ci.yaml, as overrides both commits accept (++)."""
-    ci_config = yaml.safe_load((project / "params/data/ci.yaml").read_text(encoding="utf-8"))
-    subset = ci_config["subset"]
-    return [f"++data.subset.fraction={subset['fraction']}", f"++data.subset.seed={subset['seed']}"]
+    """Every setting of head's params/data/ci.yaml, as overrides both commits accept (++).
+
+    Head's, for both: base and head must train on the same subset even when the PR changes it.
+    """
+    ci_config = yaml.safe_load((project / "params/data/ci.yaml").read_text(encoding="utf-8")) or {}
+    ci_config.pop("defaults", None)  # the data option it extends: each commit keeps its own
+
+    def leaves(mapping: dict[str, Any], prefix: str) -> list[str]:
+        found = []
+        for key, value in mapping.items():
+            if isinstance(value, dict):
+                found += leaves(value, f"{prefix}{key}.")
+            else:  # JSON is valid Hydra override syntax for strings, numbers, lists and null
+                found.append(f"++{prefix}{key}={json.dumps(value)}")
+        return found
+
+    return leaves(ci_config, "data.")
 
 
 def compose_ci_params(project: Path, overrides: list[str]) -> str | None:

@@ -16,7 +16,7 @@ import pandas as pd
 import yaml
 
 from .._internal.shift import ColumnShift
-from ..metrics import DIRECTIONS, passes_threshold
+from ..metrics import DIRECTIONS
 from .compare import Comparison, MetricComparison, compare
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -104,13 +104,17 @@ def short(sha: str) -> str:
 
 
 def decide(head: RunResult, comparison: Comparison | None, context: ReportContext) -> Verdict:
-    """PASS/FAIL with one line saying why (direction-aware)."""
-    bar = head.params["evaluate"]
-    metric, threshold, tolerance = bar["primary_metric"], float(bar["threshold"]), float(bar["tolerance"])
-    name, value = METRIC_NAMES[metric], float(head.metrics[metric])
-    sign = "≤" if bar["direction"] == "lower" else "≥"
-    if not passes_threshold(value, threshold, bar["direction"]):
-        return Verdict(False, f"{name} {fmt(value)} misses the quality bar ({sign} {fmt(threshold)})")
+    """PASS/FAIL with one line saying why (direction-aware).
+
+    The quality bar is judged once, by `evaluate` (metrics/quality_gate.json); this adds the
+    comparison with the base.
+    """
+    gate = head.gate
+    metric, tolerance = gate["metric"], float(head.params["evaluate"]["tolerance"])
+    name, value = METRIC_NAMES[metric], float(gate["value"])
+    sign = "≤" if gate["direction"] == "lower" else "≥"
+    if not gate["passed"]:
+        return Verdict(False, f"{name} {fmt(value)} misses the quality bar ({sign} {fmt(float(gate['threshold']))})")
     if comparison is None:
         return Verdict(True, f"{name} {fmt(value)} meets the bar; no baseline ({context.base_error})")
     primary = comparison.get(metric)

@@ -35,8 +35,7 @@ from typing import Any
 
 from .._internal.errors import PipelineError, run_stage
 from .._internal.files import atomic_path
-from .._internal.lineage import LINEAGE_PATH
-from .._internal.model_store import MODEL_PATH
+from .._internal.paths import LINEAGE_PATH, MODEL_PATH
 from ..params import PARAMS_PATH, load_params
 
 TARGET_P99_MS = 500.0

@@ -30,8 +30,9 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, create_model
 
 from .._internal.errors import PipelineError, run_stage
-from .._internal.lineage import LINEAGE_PATH, ModelVersion, model_version
-from .._internal.model_store import MODEL_PATH, load_model
+from .._internal.lineage import ModelVersion, model_version
+from .._internal.model_store import load_model
+from .._internal.paths import LINEAGE_PATH, MODEL_PATH
 from ..monitoring.prediction_log import PredictionLog, monitor_params
 from ..params import PARAMS_PATH, DataParams, Params, load_params
 from ..predict import predict
