@@ -1,10 +1,14 @@
-"""Metric definitions: how each is computed and which direction is better.
+"""The metric registry: each metric's task, direction and display name, and how it is computed.
 
-The quality bar (params/evaluate/) names one of these as the primary metric.
+The quality bar (params/evaluate/) names one of these as the primary metric; `evaluate`, the
+gate{% if false %}{% endif %} and the PR report read this registry. A new metric is one `Metric` entry plus its
+line in `classification_metrics` or `regression_metrics` (and its paired-bootstrap formula in
+pr_check/compare.py, where that room exists).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -14,18 +18,31 @@ from .params import EvaluateParams, Task
 
 Direction = Literal["lower", "higher"]
 
-DIRECTIONS: dict[str, Direction] = {
-    "log_loss": "lower",
-    "balanced_accuracy": "higher",
-    "accuracy": "higher",
-    "f1_macro": "higher",
-    "rmse": "lower",
-    "mae": "lower",
-    "r2": "higher",
+
+@dataclass(frozen=True)
+class Metric:
+    name: str  # the key in metrics/metrics.json
+    task: Task
+    direction: Direction  # which way is better
+    label: str  # how people read it (reports)
+
+
+METRICS = {
+    metric.name: metric
+    for metric in (
+        Metric("log_loss", "classification", "lower", "log loss"),
+        Metric("balanced_accuracy", "classification", "higher", "balanced accuracy"),
+        Metric("accuracy", "classification", "higher", "accuracy"),
+        Metric("f1_macro", "classification", "higher", "macro F1"),
+        Metric("rmse", "regression", "lower", "RMSE"),
+        Metric("mae", "regression", "lower", "MAE"),
+        Metric("r2", "regression", "higher", "R²"),
+    )
 }
+DIRECTIONS: dict[str, Direction] = {name: metric.direction for name, metric in METRICS.items()}
 TASK_METRICS: dict[str, tuple[str, ...]] = {
-    "classification": ("log_loss", "balanced_accuracy", "accuracy", "f1_macro"),
-    "regression": ("rmse", "mae", "r2"),
+    task: tuple(name for name, metric in METRICS.items() if metric.task == task)
+    for task in ("classification", "regression")
 }
 
 

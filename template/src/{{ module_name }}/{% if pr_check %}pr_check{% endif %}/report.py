@@ -16,21 +16,13 @@ import pandas as pd
 import yaml
 
 from .._internal.shift import ColumnShift
-from ..metrics import DIRECTIONS
+from ..metrics import DIRECTIONS, METRICS
 from .compare import Comparison, MetricComparison, compare
 
 GITHUB_COMMENT_LIMIT = 65_536
 REPORT_LIMIT = 60_000  # leaves room for CML's watermark and a margin
 MAX_PARAM_ROWS = 40
-METRIC_NAMES = {
-    "log_loss": "log loss",
-    "balanced_accuracy": "balanced accuracy",
-    "accuracy": "accuracy",
-    "f1_macro": "macro F1",
-    "rmse": "RMSE",
-    "mae": "MAE",
-    "r2": "R²",
-}
+METRIC_NAMES = {name: metric.label for name, metric in METRICS.items()}
 MINUS = "\u2212"
 
 
