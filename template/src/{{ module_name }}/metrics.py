@@ -1,7 +1,7 @@
 """The metric registry: each metric's task, direction and display name, and how it is computed.
 
 The quality bar (params/evaluate/) names one of these as the primary metric; `evaluate`, the
-gate{% if false %}{% endif %} and the PR report read this registry. A new metric is one `Metric` entry plus its
+gate and the PR report read this registry. A new metric is one `Metric` entry plus its
 line in `classification_metrics` or `regression_metrics` (and its paired-bootstrap formula in
 pr_check/compare.py, where that room exists).
 """
