@@ -219,3 +219,16 @@ def test_monitor_adds_to_the_open_drift_issue_instead_of_opening_another(
             "workflow run train.yml --ref main",
             "issue create --title Drift detected: retraining started --body-file reports/drift/drift.md",
         ]
+
+
+def test_pr_check_without_the_remotes_secrets_skips_training_and_says_so(remote_render: tuple[str, Path]):
+    kind, path = remote_render
+    steps = [step for workflow, _, _, step in steps_of(path) if workflow == "pr"]
+    [pull] = [s for s in steps if "dvc pull" in s.get("run", "")]
+    train = next(s for s in steps if s["name"].startswith("Train base and head"))
+    assert pull["id"] == "data" and 'echo "pulled=true" >> "$GITHUB_OUTPUT"' in pull["run"]
+    assert train["if"] == "steps.data.outputs.pulled == 'true'"  # also skipped when the pull is (forks)
+    [first] = REMOTE_SECRETS[kind] - {"AWS_SECRET_ACCESS_KEY"} or [None]
+    if first:  # Dependabot's PRs come from the repository itself but get no secrets
+        assert f'if [ -z "${first}" ]; then' in pull["run"]
+        assert ".ci skip" in pull["run"] and "Dependabot" in pull["run"]
