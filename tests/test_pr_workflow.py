@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -470,7 +471,11 @@ def test_publishing_uploads_plots_png_and_nothing_the_report_links_to(publishing
     assert call["argv"][:2] == ["asset", "publish"]
     assert call["uploaded_sha256"] == [hashlib.sha256(PNG).hexdigest()]
     [comment] = comments(publishing_poster.runner, 7)
-    assert "![base and head](https://asset.cml.dev/" in comment["body"]
+    digest = hashlib.sha256(PNG).hexdigest()
+    assert re.search(
+        rf"!\[base and head\]\(https://asset\.cml\.dev/{digest}\?cml=png&cache-bypass=[0-9a-f-]+\)",
+        comment["body"],
+    )
     assert "](plots.png)" not in comment["body"]
     assert "![a](secret.txt) ![b](../../../../etc/hostname) ![c](/etc/hostname)" in comment["body"]
 
