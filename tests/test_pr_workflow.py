@@ -2,20 +2,24 @@
 
 Each scenario pushes a PR branch to a local "origin", runs model-check (pr.yml) as GitHub would
 for that PR, then the comment poster (model-check-comment.yml) for the finished run, and reads
-what the recording `cml` stand-in would have posted.
+what the recording `gh` stand-in recorded as posted.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import GIT_IDENTITY, LOGREG_LOCAL_REMOTE, TOOLS_BIN, Project, rendered_project
-from workflow_harness import HarnessError, Runner
+from conftest import GIT_IDENTITY, LOGREG_LOCAL_REMOTE, TOOLS_BIN, Project, render, rendered_project
+from workflow_harness import HarnessError, JobResult, Runner
 
 REPOSITORY = "acme/penguins"
+MARKER = "<!-- model-check-comment -->"
 
 
 class FakeGitHub:
@@ -73,7 +77,7 @@ class FakeGitHub:
             },
         }
         self.pulls[str(number)] = {"head_sha": head_sha}
-        self.runner.gh_state.write_text(json.dumps({"pulls": self.pulls}))
+        write_pulls(self.runner, self.pulls)
         return pull
 
     def model_check(self, pull: dict):
@@ -112,9 +116,20 @@ class FakeGitHub:
         return self.origin / name  # workflows run from the default branch's copy
 
     def comments(self, pr: int) -> list[dict]:
-        if not self.runner.cml_state.exists():
-            return []
-        return [c for c in json.loads(self.runner.cml_state.read_text())["comments"] if c["pr"] == pr]
+        return comments(self.runner, pr)
+
+
+def write_pulls(runner: Runner, pulls: dict[str, dict]) -> None:
+    """Set the PRs the gh stand-in knows, keeping the comments it recorded."""
+    state = json.loads(runner.gh_state.read_text()) if runner.gh_state.exists() else {}
+    runner.gh_state.write_text(json.dumps({**state, "pulls": pulls}))
+
+
+def comments(runner: Runner, pr: int) -> list[dict]:
+    """The comments on PR `pr` as the gh stand-in recorded them (posted with `gh api`)."""
+    if not runner.gh_state.exists():
+        return []
+    return [c for c in json.loads(runner.gh_state.read_text()).get("comments", []) if c["pr"] == pr]
 
 
 @pytest.fixture(scope="module")
@@ -144,49 +159,15 @@ def test_neutral_change_passes_with_both_columns_and_the_param(github: FakeGitHu
     main_sha = github.git("rev-parse", "main")
     assert f"| metric | better | base `{main_sha[:7]}` | head `{head[:7]}` |" in body
     assert "| `model.n_estimators` | 200 | 300 |" in body
-    assert body.rstrip().endswith('"CML watermark model-check")')
-    assert comment["repo"] == f"https://github.com/{REPOSITORY}"
+    assert body.rstrip().endswith(MARKER)
+    assert comment["repo"] == REPOSITORY and comment["user"] == "github-actions[bot]"
     assert "plots.png is in the run's artifacts; publishing is off" in body
-    calls = json.loads(github.runner.cml_state.read_text())["calls"]
-    assert calls[-1]["publish"] is False and calls[-1]["uploaded"] == []
+    assert not github.runner.cml_state.exists()  # publishing is off: CML is not even installed
     assert (github.runner.artifacts / "model-check-report" / "plots.png").stat().st_size > 10_000
     summary = job.step("Train base and head").output
     assert "PASS" in summary
     timings = ", ".join(f"{s.name.split(' (')[0]}: {s.seconds:.1f}s" for s in job.steps)
     print(f"model-check step timings: {timings}")
-
-
-def test_poster_without_repo_fails_as_cml_does_in_a_job_without_checkout(github: FakeGitHub, tmp_path):
-    """The poster has no checkout, so CML cannot read the repository from git; without `--repo`
-    (as shipped until this test was written) no comment is posted on GitHub."""
-    shipped = github.workspace_file(".github/workflows/model-check-comment.yml")
-    assert '--repo="${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}"' in shipped.read_text()
-    broken = tmp_path / "model-check-comment.yml"
-    broken.write_text(shipped.read_text().replace('--repo="${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}" ', ""))
-    [before] = github.comments(1)
-    pull = {
-        "number": 1,
-        "head": {
-            "sha": github.pulls["1"]["head_sha"],
-            "ref": "more-trees",
-            "repo": {"full_name": REPOSITORY},
-        },
-    }
-    event = {
-        "workflow_run": {
-            "id": 4242,
-            "event": "pull_request",
-            "conclusion": "success",
-            "head_sha": pull["head"]["sha"],
-            "head_branch": "more-trees",
-            "head_repository": {"full_name": REPOSITORY},
-        }
-    }
-    context = {"repository": REPOSITORY, "sha": github.git("rev-parse", "main"), "token": "ghs_fake"}
-    poster = github.runner.run(broken, "workflow_run", event, context)["post"]
-    assert poster.conclusion == "failure"
-    assert "Command failed: git config --get remote.origin.url" in poster.step("Post or update").output
-    assert github.comments(1) == [before]
 
 
 def test_crippled_model_fails_the_check_but_is_still_posted(github: FakeGitHub):
@@ -357,3 +338,148 @@ def test_harness_refuses_a_pin_that_no_checked_release_has(tmp_path):
     with pytest.raises(HarnessError, match="not the checked commit"):
         unreleased = "iterative/setup-cml@097a56dfd473ec71fc3653645fcb15e3e2f4b75d # v2.0.0"
         harness_job(tmp_path, f"      - uses: {unreleased}\n")
+
+
+class Poster:
+    """Only the comment poster (model-check-comment.yml), run on a hand-made report artifact:
+    no training, so it is fast, and the artifact can hold what a hostile PR's code would write."""
+
+    head = "ab" * 20
+
+    def __init__(self, root: Path, publish_plots: bool):
+        project = root / "project"
+        done = render(project, {"publish_plots": str(publish_plots).lower()}, "--trust", "--skip-tasks")
+        assert done.returncode == 0, done.stdout + done.stderr
+        self.workflow = project / ".github" / "workflows" / "model-check-comment.yml"
+        self.runner = Runner(project, root / "runner", TOOLS_BIN)
+        self.runner.root.mkdir()
+        write_pulls(self.runner, {"7": {"head_sha": self.head}})
+
+    def seed(self, comments: list[dict]) -> None:
+        """Comments already on the PR, as (user, body) dicts."""
+        state = json.loads(self.runner.gh_state.read_text())
+        state["comments"] = [
+            {"id": i, "repo": REPOSITORY, "pr": 7, "html_url": f"#{i}", "updates": 0, **c}
+            for i, c in enumerate(comments, start=1)
+        ]
+        self.runner.gh_state.write_text(json.dumps(state))
+
+    def post(self, files: dict[str, str | bytes]) -> JobResult:
+        artifact = self.runner.artifacts / "model-check-report"
+        shutil.rmtree(artifact, ignore_errors=True)
+        artifact.mkdir(parents=True)
+        for name, content in {"pr_number": "7", "head_sha": self.head, **files}.items():
+            (artifact / name).write_bytes(content if isinstance(content, bytes) else content.encode())
+        event = {
+            "workflow_run": {
+                "id": 4242,
+                "event": "pull_request",
+                "conclusion": "success",
+                "head_sha": self.head,
+                "head_branch": "branch",
+                "head_repository": {"full_name": REPOSITORY},
+            }
+        }
+        github = {
+            "repository": REPOSITORY,
+            "sha": "0" * 40,
+            "ref": "refs/heads/main",
+            "token": "ghs_fake_token",
+        }
+        return self.runner.run(self.workflow, "workflow_run", event, github)["post"]
+
+    def gh_calls(self) -> list[list[str]]:
+        return json.loads(self.runner.gh_state.read_text()).get("calls", [])
+
+    def cml_calls(self) -> list[dict]:
+        return (
+            json.loads(self.runner.cml_state.read_text())["calls"] if self.runner.cml_state.exists() else []
+        )
+
+
+@pytest.fixture
+def poster(tmp_path: Path) -> Poster:
+    return Poster(tmp_path, publish_plots=False)
+
+
+@pytest.fixture
+def publishing_poster(tmp_path: Path) -> Poster:
+    return Poster(tmp_path, publish_plots=True)
+
+
+def test_poster_refuses_a_missing_report_with_one_line(poster: Poster):
+    job = poster.post({})
+    assert job.conclusion == "failure"
+    assert job.step("Post or update").output.strip() == (
+        "error: the model-check-report artifact has no report.md, nothing to post"
+    )
+    assert poster.gh_calls() == []
+
+
+def test_poster_counts_characters_not_bytes_against_githubs_limit(poster: Poster):
+    accents = "## ✅ Model check: PASS\n\n" + "é" * 40_000  # 80 KB of UTF-8, 40,025 characters
+    job = poster.post({"report.md": accents})
+    assert job.conclusion == "success", job.failures()
+    [comment] = comments(poster.runner, 7)
+    assert comment["body"].startswith(accents)
+    job = poster.post({"report.md": "a" * 65_600})
+    assert job.conclusion == "failure"
+    assert "error: the comment is over GitHub's limit of 65,536 characters" in job.step("Post").output
+    [unchanged] = comments(poster.runner, 7)
+    assert unchanged["updates"] == 0
+
+
+def test_poster_updates_its_own_comment_on_any_page_and_no_one_elses(poster: Poster):
+    others = [{"user": f"reviewer{i}", "body": f"looks good {i}"} for i in range(35)]
+    own = {"user": "github-actions[bot]", "body": f"old report\n\n{MARKER}\n"}
+    # Newer than ours and holding our marker (quoted, or planted): CML would have updated this one.
+    planted = {"user": "mallory", "body": f"quoting the bot: {MARKER}"}
+    poster.seed([*others, own, planted])
+    job = poster.post({"report.md": "## ✅ Model check: PASS\n"})
+    assert job.conclusion == "success", job.failures()
+    by_id = {c["id"]: c for c in comments(poster.runner, 7)}
+    assert len(by_id) == 37  # updated, not created
+    assert by_id[36]["updates"] == 1 and by_id[36]["body"].startswith("## ✅ Model check: PASS")
+    assert by_id[37] == {**by_id[37], "body": planted["body"], "updates": 0}
+    assert all(by_id[i]["updates"] == 0 for i in range(1, 36))
+
+
+def test_poster_creates_its_comment_once_then_updates_it(poster: Poster):
+    poster.seed([{"user": "mallory", "body": f"fake: {MARKER}"}])
+    for verdict in ("FAIL", "PASS"):
+        job = poster.post({"report.md": f"## Model check: {verdict}\n"})
+        assert job.conclusion == "success", job.failures()
+    [planted, own] = comments(poster.runner, 7)
+    assert planted["updates"] == 0
+    assert own["user"] == "github-actions[bot]" and own["updates"] == 1
+    assert own["body"] == f"## Model check: PASS\n\n{MARKER}\n"
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_publishing_uploads_plots_png_and_nothing_the_report_links_to(publishing_poster: Poster):
+    report = (
+        "## ✅ Model check: PASS\n\n![base and head](plots.png)\n"
+        "![a](secret.txt) ![b](../../../../etc/hostname) ![c](/etc/hostname) [d](pr_number)\n"
+    )
+    job = publishing_poster.post({"report.md": report, "plots.png": PNG, "secret.txt": "token"})
+    assert job.conclusion == "success", job.failures()
+    [call] = publishing_poster.cml_calls()
+    assert call["argv"][:2] == ["asset", "publish"]
+    assert call["uploaded_sha256"] == [hashlib.sha256(PNG).hexdigest()]
+    [comment] = comments(publishing_poster.runner, 7)
+    digest = hashlib.sha256(PNG).hexdigest()
+    assert re.search(
+        rf"!\[base and head\]\(https://asset\.cml\.dev/{digest}\?cml=png&cache-bypass=[0-9a-f-]+\)",
+        comment["body"],
+    )
+    assert "](plots.png)" not in comment["body"]
+    assert "![a](secret.txt) ![b](../../../../etc/hostname) ![c](/etc/hostname)" in comment["body"]
+
+
+def test_publishing_refuses_a_plots_png_that_is_not_a_png(publishing_poster: Poster):
+    job = publishing_poster.post({"report.md": "![base and head](plots.png)\n", "plots.png": "secret data"})
+    assert job.conclusion == "failure"
+    assert "error: plots.png in the artifact is not a PNG image" in job.step("Post").output
+    assert publishing_poster.cml_calls() == [] and comments(publishing_poster.runner, 7) == []

@@ -227,7 +227,10 @@ def test_publish_answer_reaches_report_and_poster(project: Project):
     if not has_pr_check(project):
         return
     assert f'PUBLISH_PLOTS: "{publish}"' in (workflows / "pr.yml").read_text()
-    assert f"--publish={publish} pr-report/report.md" in (workflows / "model-check-comment.yml").read_text()
+    poster = (workflows / "model-check-comment.yml").read_text()
+    # Publishing uploads plots.png alone with `cml asset publish`; without it CML is not installed.
+    assert ('cml asset publish "$plots_dir/plots.png"' in poster) == (publish == "true")
+    assert ("iterative/setup-cml" in poster) == (publish == "true")
 
 
 def test_free_text_answers_reach_toml_and_dvc_config_intact(tmp_path):

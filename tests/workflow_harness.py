@@ -7,7 +7,8 @@ that is not inside any git repository; only a checkout step puts the local "orig
 cache (uv is on PATH; caching only saves time), upload/download-artifact (a local folder per
 artifact name, rooted like GitHub's at the least common ancestor of the uploaded paths),
 setup-cml (puts the recording `cml` stand-in on PATH). Each action must be pinned to the commit
-in CHECKED_PINS. Only a short allowlist of `${{ }}` expressions is understood, and none inside
+in CHECKED_PINS. Only a short allowlist of `${{ }}` expressions is understood (github.*, secrets.*,
+steps.<id>.outputs.*, comparisons joined by &&), and none inside
 `run:`; anything else raises HarnessError, so the workflows have to stay simple enough to be
 tested this way.
 """
@@ -30,6 +31,7 @@ from conftest import outer_env_removed
 STAND_INS = Path(__file__).parent / "stand_ins"
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 CONTEXT_PATH = re.compile(r"(github|secrets)(\.[A-Za-z_][A-Za-z0-9_]*)+")
+STEP_OUTPUT = re.compile(r"steps\.([A-Za-z_][A-Za-z0-9_-]*)\.outputs\.([A-Za-z_][A-Za-z0-9_-]*)")
 # Every action the generated workflows use, at the commit its release tag pointed to when we
 # checked it in a clone of the action's repository (`git rev-parse TAG^{commit}`). A pin's
 # comment must name that tag; bumping a pin means checking the new tag and updating this table.
@@ -143,6 +145,10 @@ class Runner:
         )
         env_layers = [spec.get("env", {}), job.get("env", {})]
         result = JobResult()
+        # `steps.<id>.outputs.<name>`: what a step with an id wrote to $GITHUB_OUTPUT (key=value lines).
+        ids = [step["id"] for step in job["steps"] if "id" in step]
+        context = {**context, "steps": {step_id: {"outputs": {}} for step_id in ids}}
+        output_file = workspace.parent / f"{workspace.name}-output"
         for index, step in enumerate(job["steps"]):
             name = step.get("name") or step.get("uses") or f"step {index}"
             failed = result.conclusion == "failure"
@@ -154,6 +160,8 @@ class Runner:
             for layer in [*env_layers, step.get("env", {})]:
                 env.update({k: self.render(str(v), context, workspace) for k, v in layer.items()})
             env["PATH"] = os.pathsep.join([str(bin_dir), str(self.tools_bin), base_env["PATH"]])
+            output_file.write_text("")
+            env["GITHUB_OUTPUT"] = str(output_file)
             started = time.perf_counter()
             try:
                 if "uses" in step:
@@ -164,7 +172,20 @@ class Runner:
             except subprocess.CalledProcessError as error:
                 outcome, output = "failure", f"{error}\n{error.stdout}\n{error.stderr}"
             result.steps.append(StepResult(name, outcome, output, time.perf_counter() - started))
+            if "id" in step:
+                context["steps"][step["id"]]["outputs"] = self.outputs(output_file)
         return result
+
+    @staticmethod
+    def outputs(path: Path) -> dict[str, str]:
+        """$GITHUB_OUTPUT's `key=value` lines; the multi-line `key<<EOF` form is not supported."""
+        found = {}
+        for line in path.read_text().splitlines():
+            key, equals, value = line.partition("=")
+            if not equals or "<<" in key:
+                raise HarnessError(f"unsupported GITHUB_OUTPUT line: {line!r}")
+            found[key] = value
+        return found
 
     def condition(self, expression: str, context, steps, failed: bool = False) -> bool:
         expression = EXPRESSION.sub(lambda m: m.group(1), str(expression)).strip()
@@ -205,6 +226,11 @@ class Runner:
                     raise HarnessError(f"unknown context value: {token}")
                 node = node[part]
             return node
+        output = STEP_OUTPUT.fullmatch(token)
+        if output:
+            if output.group(1) not in context.get("steps", {}):
+                raise HarnessError(f"no step with id {output.group(1)}")
+            return context["steps"][output.group(1)]["outputs"].get(output.group(2), "")  # GitHub: ""
         raise HarnessError(f"unsupported expression: {token!r}")
 
     def render(self, text: str, context, workspace: Path) -> str:
