@@ -1,7 +1,7 @@
 """The pull-request report: verdict first, then metrics base | head with paired 95% intervals,
 changed params, data, plots as numbers, lineage. Plain markdown, capped below GitHub's limit.
 
-Layout: docs/pr-report-example.md. Inputs are two run folders written by `ci pr`
+Layout: docs/pr-report-example.md. Inputs are two run folders written by `pr_check pr`
 (metrics, per-row predictions, lineage, params, validation report of each commit).
 """
 
@@ -19,8 +19,10 @@ from .._internal.shift import ColumnShift
 from ..metrics import DIRECTIONS, METRICS
 from .compare import Comparison, MetricComparison, compare
 
-GITHUB_COMMENT_LIMIT = 65_536
-REPORT_LIMIT = 60_000  # leaves room for CML's watermark and a margin
+GITHUB_COMMENT_LIMIT = 65_536  # characters, as GitHub counts them; the poster checks the same (wc -m)
+# The poster appends its marker comment and, with publish_plots, swaps plots.png for an asset URL.
+POSTER_RESERVE = 512
+REPORT_LIMIT = GITHUB_COMMENT_LIMIT - POSTER_RESERVE
 MAX_PARAM_ROWS = 40
 METRIC_NAMES = {name: metric.label for name, metric in METRICS.items()}
 MINUS = "\u2212"
