@@ -81,7 +81,7 @@ LOGREG_LOCAL_REMOTE = AnswerSet(
 # Every optional room off: the core alone must render, reproduce and pass its own suite.
 MINIMAL = AnswerSet(
     "minimal",
-    answers={"project_name": "Bare Bones", "pr_check": "false", "monitoring": "false"},
+    answers={"project_name": "Bare Bones", "pr_check": "false", "monitoring": "false", "data_tools": "false"},
     module="bare_bones",
 )
 ANSWER_SETS = [DEFAULT, REGRESSION_HGB, LOGREG_LOCAL_REMOTE, MINIMAL]

@@ -32,7 +32,6 @@ COMMON_FILES = {
     "params/data/ci.yaml",
     "params/experiment/boosting.yaml",
     "params/experiment/quick.yaml",
-    "params/sweeps.yaml",
     "params/data/penguins.yaml",
     "params/evaluate/default.yaml",
     "params/model/hist_gradient_boosting.yaml",
@@ -50,7 +49,6 @@ COMMON_FILES = {
             *("predict", "params", "compose_params", "data_dictionary"),
             *(f"_internal/{n}" for n in ("__init__", "errors", "files", "paths", "lineage", "model_store")),
             *("_internal/scoring", "_internal/shift"),
-            *(f"data_tools/{n}" for n in ("__init__", "adopt_data", "infer_schema", "experiments")),
         )
     ),
     "tests/conftest.py",
@@ -60,13 +58,11 @@ COMMON_FILES = {
     "tests/data/test_penguins.py",
     "tests/data/test_raw_data.py",
     "tests/data/test_skew.py",
-    "tests/integration/test_experiments.py",
     "tests/integration/test_pipeline_repro.py",
     "tests/integration/test_predict_command.py",
     "tests/model/test_model_performance.py",
     "tests/model/test_model_validation.py",
     "tests/unit/test_files.py",
-    "tests/unit/test_infer_schema.py",
     "tests/unit/test_metrics.py",
     "tests/unit/test_model_store.py",
     "tests/unit/test_params.py",
@@ -86,6 +82,12 @@ PR_CHECK_FILES = {
     ),
     "tests/pr_check/test_compare.py",
     "tests/pr_check/test_report.py",
+}
+DATA_TOOLS_FILES = {
+    "params/sweeps.yaml",
+    *(f"src/{{module}}/data_tools/{n}.py" for n in ("__init__", "adopt_data", "infer_schema", "experiments")),
+    "tests/data_tools/test_experiments.py",
+    "tests/data_tools/test_infer_schema.py",
 }
 MONITORING_FILES = {
     ".github/workflows/monitor.yml",
@@ -111,7 +113,12 @@ JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|%\}|\.jinja\b")
 
 def expected_files(project: Project) -> set[str]:
     answers = project.answer_set
-    rooms = {"pr_check": PR_CHECK_FILES, "monitoring": MONITORING_FILES, "serving": SERVING_FILES}
+    rooms = {
+        "pr_check": PR_CHECK_FILES,
+        "monitoring": MONITORING_FILES,
+        "serving": SERVING_FILES,
+        "data_tools": DATA_TOOLS_FILES,
+    }
     chosen = {room for room in rooms if answers.answers.get(room, "true") == "true"}
     if "monitoring" not in chosen:
         chosen.discard("serving")  # the service logs every prediction: it needs the monitoring room
