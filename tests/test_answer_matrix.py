@@ -4,7 +4,7 @@ The full product is 2 tasks x 3 models x 6 remotes x 2^7 = 4608 projects; a gree
 cover needs less than a tenth of that and still puts every value of every answer next to every value
 of every other answer. Renders skip the setup task (no venv per combination): ruff comes from the
 test venv and dvc from the default project's venv. Full setups and `dvc repro` run for the answer
-sets in conftest.ANSWER_SETS.
+sets in support.projects.ANSWER_SETS.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import re
 import subprocess
 
 import pytest
-from conftest import TOOLS_BIN, Project, render
+from support.projects import TOOLS_BIN, Project, render
 
 MODELS = {
     "classification": ["logistic_regression", "random_forest", "hist_gradient_boosting"],

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import render
+from support.projects import render
 
 BAD_ANSWERS = [
     ({"module_name": "2fast"}, "is not a lowercase Python identifier"),

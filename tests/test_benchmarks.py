@@ -12,7 +12,10 @@ import os
 import subprocess
 import sys
 
-from conftest import GIT_IDENTITY, TEMPLATE_ROOT, TOOLS_BIN, outer_env_removed
+import pytest
+from support.projects import GIT_IDENTITY, TEMPLATE_ROOT, TOOLS_BIN, outer_env_removed
+
+pytestmark = pytest.mark.bench
 
 
 def test_smoke_bench_measures_pipeline_and_bare_script(tmp_path):

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import AnswerSet, Project, render
+from support.projects import AnswerSet, Project, render
 
 MODULE = "churn_model"
 BYOD = AnswerSet("byod", answers={"project_name": "Churn Model"}, module=MODULE)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import DEFAULT, MINIMAL, AnswerSet, rendered_project
+from support.projects import DEFAULT, MINIMAL, AnswerSet, rendered_project
 
 
 @pytest.mark.parametrize("answer_set", [DEFAULT, MINIMAL], ids=lambda a: a.id)

@@ -7,7 +7,7 @@ import json
 import re
 
 import yaml
-from conftest import Project
+from support.projects import Project
 
 STAGES = ["validate", "prepare", "train", "evaluate"]
 

@@ -15,8 +15,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import GIT_IDENTITY, LOGREG_LOCAL_REMOTE, TOOLS_BIN, Project, render, rendered_project
-from workflow_harness import HarnessError, JobResult, Runner
+from support.projects import GIT_IDENTITY, LOGREG_LOCAL_REMOTE, TOOLS_BIN, Project, render, rendered_project
+from support.workflow_harness import HarnessError, JobResult, Runner
+
+pytestmark = pytest.mark.harness
 
 REPOSITORY = "acme/penguins"
 MARKER = "<!-- model-check-comment -->"

@@ -1,6 +1,6 @@
 """DVC remotes for real, each on a server on 127.0.0.1: push, clear the cache, pull byte for byte.
 
-S3 on moto, SSH on an asyncssh SFTP server (tests/sftp_server.py), Azure on Azurite (npm), GCS on
+S3 on moto, SSH on an asyncssh SFTP server (tests/support/sftp_server.py), Azure on Azurite (npm), GCS on
 gcp-storage-emulator: all but Azurite are Python packages of the test venv, none needs root. DVC reaches
 each through the environment or `.dvc/config.local` (git-ignored), never the committed `.dvc/config`.
 `nox -s tests` installs the servers; a missing one fails the test with the command that installs it.
@@ -21,9 +21,10 @@ from pathlib import Path
 import asyncssh
 import palmerpenguins
 import pytest
-from conftest import TOOLS_BIN, AnswerSet, Project, rendered_project
-from servers import free_port, require, serving
+from support.projects import TOOLS_BIN, AnswerSet, Project, rendered_project
+from support.servers import free_port, require, serving
 
+pytestmark = pytest.mark.remote
 BUCKET = "penguins-dvc"
 RAW = "data/raw/penguins.csv"
 KINDS = ["s3", "ssh", "azure", "gcs"]
@@ -37,7 +38,7 @@ client = BlobServiceClient.from_connection_string(os.environ["AZURE_STORAGE_CONN
 client.create_container("penguins")
 """
 INSTALLED_BY_NOX = "run the tests with `nox -s tests`, which installs it"
-SFTP_SERVER = Path(__file__).with_name("sftp_server.py")
+SFTP_SERVER = Path(__file__).parent / "support" / "sftp_server.py"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 
 import palmerpenguins
-from conftest import DEFAULT, TEMPLATE_ROOT, Project, render
+from support.projects import DEFAULT, TEMPLATE_ROOT, Project, render
 
 COMMON_FILES = {
     ".copier-answers.yml",

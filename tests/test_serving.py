@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 
-from conftest import REGRESSION_HGB, TOOLS_BIN, Project, rendered_project
+from support.projects import REGRESSION_HGB, TOOLS_BIN, Project, rendered_project
 
 
 def serving(project: Project) -> bool:

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import yaml
-from conftest import GIT_IDENTITY, TEMPLATE_ROOT, TOOLS_BIN, copier_command, outer_env_removed
+from support.projects import GIT_IDENTITY, TEMPLATE_ROOT, TOOLS_BIN, copier_command, outer_env_removed
 
 
 def sh(*args: str | Path, cwd: Path) -> str:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TOOLS_BIN, Project, render
-from workflow_harness import CHECKED_PINS
+from support.projects import TOOLS_BIN, Project, render
+from support.workflow_harness import CHECKED_PINS
 
 PINNED = re.compile(r"^(?P<action>[\w.-]+/[\w.-]+)@(?P<sha>[0-9a-f]{40}) # (?P<tag>v\d+(\.\d+)*)$")
 

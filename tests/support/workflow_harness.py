@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from conftest import outer_env_removed
+
+from support.projects import outer_env_removed
 
 STAND_INS = Path(__file__).parent / "stand_ins"
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
