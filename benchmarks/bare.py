@@ -9,6 +9,7 @@ project's Python; prints seconds per step to stderr (where the time goes).
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import time
@@ -28,8 +29,11 @@ def timed(step: str, started: list[float]) -> None:
 
 def main() -> None:
     project, metrics_path = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()
-    sys.path.insert(0, str(next((project / "src").iterdir())))
-    from schema import CATEGORICAL_COLUMNS, RAW_SCHEMA  # the project's data dictionary, same checks
+    package = next((project / "src").iterdir()).name
+    sys.path.insert(0, str(project / "src"))
+    # The project's data dictionary (schema.yaml, read by schema.py): the same checks as validate.
+    schema = importlib.import_module(f"{package}.schema")
+    categorical_columns, raw_schema = schema.CATEGORICAL_COLUMNS, schema.RAW_SCHEMA
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.impute import SimpleImputer
@@ -46,10 +50,10 @@ def main() -> None:
 
     frame = pd.read_csv(project / data["raw_path"], engine="pyarrow")
     timed("read", started)
-    frame = RAW_SCHEMA.validate(frame[list(RAW_SCHEMA.columns)], lazy=True)
+    frame = raw_schema.validate(frame[list(raw_schema.columns)], lazy=True)
     timed("validate", started)
     frame = (
-        frame.drop_duplicates().dropna(subset=[target]).astype(dict.fromkeys(CATEGORICAL_COLUMNS, "category"))
+        frame.drop_duplicates().dropna(subset=[target]).astype(dict.fromkeys(categorical_columns, "category"))
     )
     train, test = train_test_split(
         frame,
