@@ -33,7 +33,8 @@ def edit(path: Path, old: str, new: str) -> None:
 
 def make_v2(template: Path) -> None:
     """A real v2: a changed default param, a renamed file, and a migration for a moved output."""
-    edit(template / "template/params/model/random_forest.yaml", "n_estimators: 200", "n_estimators: 300")
+    forest = template / "template/params/model/random_forest.yaml.jinja"
+    edit(forest, "n_estimators: 200", "n_estimators: 300")
     sh(
         "git",
         "mv",
@@ -115,13 +116,9 @@ def test_update_across_the_move_to_rooms_carries_edits_of_moved_modules(tmp_path
         cwd=tmp_path,
     )
     package = project / "src/penguins_model"
-    # The user's edits of two modules that move, one of them next to a line the move rewrites.
-    edit(
-        package / "pipeline.py",
-        '    ("regression", "ridge"): "sklearn.linear_model.Ridge",\n',
-        '    ("regression", "ridge"): "sklearn.linear_model.Ridge",\n'
-        '    ("regression", "lasso"): "sklearn.linear_model.Lasso",  # ours\n',
-    )
+    # The user's edits of two modules that move (the template changes both on the way).
+    ours = 'SimpleImputer(strategy="mean")  # ours'
+    edit(package / "pipeline.py", 'SimpleImputer(strategy="median")', ours)
     report_dir = 'REPORT_DIR = Path(os.environ.get("REPORT_DIR", "pr-report"))'
     edit(package / "ci.py", report_dir, 'REPORT_DIR = Path("our-report")')
     # And their data dictionary, which lived in schema.py then and is data (schema.yaml) now.
@@ -137,7 +134,7 @@ def test_update_across_the_move_to_rooms_carries_edits_of_moved_modules(tmp_path
     assert not list(project.rglob("*.rej")) and not list(project.rglob("*.yours"))
     assert not (package / "pipeline.py").exists() and not (package / "ci.py").exists()
     model = (package / "model.py").read_text()
-    assert '("regression", "lasso"): "sklearn.linear_model.Lasso",  # ours' in model
+    assert ours in model
     assert "from ._internal.errors import PipelineError" in model
     check = (package / "pr_check/check.py").read_text()
     assert 'REPORT_DIR = Path("our-report")' in check and "from .._internal.errors import" in check

@@ -236,4 +236,4 @@ def test_pr_check_without_the_remotes_secrets_skips_training_and_says_so(remote_
     [first] = REMOTE_SECRETS[kind] - {"AWS_SECRET_ACCESS_KEY"} or [None]
     if first:  # Dependabot's PRs come from the repository itself but get no secrets
         assert f'if [ -z "${first}" ]; then' in pull["run"]
-        assert ".ci skip" in pull["run"] and "Dependabot" in pull["run"]
+        assert ".pr_check skip" in pull["run"] and "Dependabot" in pull["run"]
