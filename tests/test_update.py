@@ -117,8 +117,8 @@ def test_update_across_the_move_to_rooms_carries_edits_of_moved_modules(tmp_path
     )
     package = project / "src/penguins_model"
     # The user's edits of two modules that move (the template changes both on the way).
-    ours = 'SimpleImputer(strategy="mean")  # ours'
-    edit(package / "pipeline.py", 'SimpleImputer(strategy="median")', ours)
+    ours = 'make_pipeline(SimpleImputer(strategy="mean"), StandardScaler())'
+    edit(package / "pipeline.py", 'make_pipeline(SimpleImputer(strategy="median"), StandardScaler())', ours)
     report_dir = 'REPORT_DIR = Path(os.environ.get("REPORT_DIR", "pr-report"))'
     edit(package / "ci.py", report_dir, 'REPORT_DIR = Path("our-report")')
     # And their data dictionary, which lived in schema.py then and is data (schema.yaml) now.
