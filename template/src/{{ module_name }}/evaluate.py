@@ -17,7 +17,7 @@ from ._internal.errors import run_stage
 from ._internal.files import write_json, write_table_csv
 from ._internal.model_store import load_model
 from ._internal.paths import IMPORTANCE_PATH, METRICS_PATH, PREDICTIONS_PATH, QUALITY_GATE_PATH, ROW_ID, TEST_PATH
-from ._internal.scoring import score_rows
+from ._internal.scoring import probability_columns, score_rows
 from .metrics import classification_metrics, quality_gate, regression_metrics
 from .params import Params, load_params
 
@@ -47,10 +47,10 @@ def predict_frame(model, test_frame: pd.DataFrame, params: Params) -> pd.DataFra
     return pd.concat([predictions, scored.reset_index(drop=True)], axis=1)
 
 
-def score(predictions: pd.DataFrame, task: str) -> dict[str, float]:
+def metric_values(predictions: pd.DataFrame, task: str) -> dict[str, float]:
+    """Every metric of `task` (metrics.METRICS) on scored rows: actual, predicted, proba_<class>."""
     if task == "classification":
-        proba_columns = [c for c in predictions.columns if c.startswith("proba_")]
-        classes = [c.removeprefix("proba_") for c in proba_columns]
+        proba_columns, classes = probability_columns(predictions)
         return classification_metrics(
             predictions["actual"].astype(str),
             predictions["predicted"].astype(str),
@@ -91,19 +91,19 @@ def main() -> None:
     test_frame = pd.read_parquet(TEST_PATH)
     predictions = predict_frame(model, test_frame, params)
     # Rounded once, so metrics.json, the quality gate and the log all show the same numbers.
-    scores = score(predictions, params.task)
-    metric_values = {name: round(value, 6) for name, value in scores.items()}
-    gate = quality_gate(metric_values, params.task, params.evaluate)
+    scores = metric_values(predictions, params.task)
+    rounded = {name: round(value, 6) for name, value in scores.items()}
+    gate = quality_gate(rounded, params.task, params.evaluate)
     importance = permutation_importance_table(model, test_frame, params)
     write_table_csv(PREDICTIONS_PATH, predictions)
     write_table_csv(IMPORTANCE_PATH, importance)
-    write_json(METRICS_PATH, metric_values)
+    write_json(METRICS_PATH, rounded)
     write_json(QUALITY_GATE_PATH, gate)
     verdict = "PASS" if gate["passed"] else "FAIL"
     comparison = "<=" if gate["direction"] == "lower" else ">="
     log.info(
         "%s on %d test rows; quality bar %s: %s = %.4f (needs %s %s)",
-        ", ".join(f"{name}={value:.4f}" for name, value in metric_values.items()),
+        ", ".join(f"{name}={value:.4f}" for name, value in rounded.items()),
         len(predictions),
         verdict,
         gate["metric"],

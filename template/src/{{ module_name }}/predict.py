@@ -12,18 +12,23 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import logging
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ._internal.errors import PipelineError, run_stage
 from ._internal.files import atomic_path
-from ._internal.paths import ROW_ID
+from ._internal.paths import LINEAGE_PATH, MODEL_PATH, ROW_ID
 from ._internal.scoring import score_rows
-from .params import DataParams, Task, load_params
+from .params import PARAMS_PATH, DataParams, Params, Task, load_params
 from .schema import RAW_SCHEMA, allowed_categories, documented_range
+
+if TYPE_CHECKING:
+    from ._internal.lineage import ModelVersion
 
 log = logging.getLogger(__name__)
 
@@ -95,25 +100,61 @@ def read_input(path: Path) -> pd.DataFrame:
     return frame
 
 
-def predict_and_log(frame: pd.DataFrame, model_path: Path | None = None, write_log: bool = True) -> pd.DataFrame:
-    """Predict `frame` with the model on disk and append every row to the prediction log.
+@dataclass(frozen=True)
+class Predictor:
+    """The model loaded once, with its version and params: how the CLI and the service both score.
 
-    The returned frame carries the model version in a `model_version` column.
+    With the monitoring room (copier answer `monitoring`), every scored row is also appended to the
+    prediction log with the model version.
     """
-    from ._internal.lineage import model_version
-    from ._internal.model_store import load_model
-    from ._internal.paths import MODEL_PATH
 
-    params = load_params()
-    model_path = model_path or MODEL_PATH
-    version = model_version(model_path)
-    result = predict(load_model(model_path, params.model.trusted_types), frame, params.task, params.data)
-    if write_log and importlib.util.find_spec(f"{__package__}.monitoring") is not None:
-        # Rendered with the monitoring room (copier answer `monitoring`): log every row.
-        from .monitoring.prediction_log import PredictionLog, monitor_params
+    model: Any
+    version: ModelVersion
+    params: Params
+    prediction_log: Any = None  # monitoring.prediction_log.PredictionLog, when rows are logged
 
-        PredictionLog.from_params(monitor_params().get("prediction_log", {})).append(frame, result, version)
-    return result.assign(model_version=version.label)
+    @classmethod
+    def load(
+        cls,
+        model_path: str | Path = MODEL_PATH,
+        lineage_path: str | Path = LINEAGE_PATH,
+        params_path: str | Path = PARAMS_PATH,
+        prediction_log_path: str | Path | None = None,
+        log_predictions: bool = True,
+    ) -> Predictor:
+        """A PipelineError names the file and the fix when anything does not fit."""
+        from ._internal.lineage import model_version
+        from ._internal.model_store import load_model
+
+        version = model_version(model_path, lineage_path)
+        params = load_params(params_path)
+        trained_on = json.loads(Path(lineage_path).read_text(encoding="utf-8")).get("features")
+        if trained_on is not None and list(trained_on) != list(params.data.features):
+            raise PipelineError(
+                f"{model_path} was trained on features {trained_on}, but {params_path} lists "
+                f"{list(params.data.features)}; run `dvc repro` to retrain, or restore {params_path}"
+            )
+        prediction_log = None
+        if log_predictions and importlib.util.find_spec(f"{__package__}.monitoring") is not None:
+            from .monitoring.prediction_log import PredictionLog, monitor_params
+
+            prediction_log = PredictionLog.from_params(monitor_params(Path(params_path)).get("prediction_log", {}))
+            if prediction_log_path is not None:
+                prediction_log = replace(prediction_log, path=Path(prediction_log_path))
+        return cls(load_model(model_path, params.model.trusted_types), version, params, prediction_log)
+
+    def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Predictions for `frame` (see `predict`), logged when there is a prediction log."""
+        scored = predict(self.model, frame, self.params.task, self.params.data)
+        if self.prediction_log is not None:
+            self.prediction_log.append(frame, scored, self.version)
+        return scored
+
+
+def predict_and_log(frame: pd.DataFrame, model_path: Path | None = None, write_log: bool = True) -> pd.DataFrame:
+    """Predict `frame` with the model on disk (logged with monitoring), with a `model_version` column."""
+    predictor = Predictor.load(model_path or MODEL_PATH, log_predictions=write_log)
+    return predictor(frame).assign(model_version=predictor.version.label)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,6 +11,14 @@ import pandas as pd
 
 from ..params import Task
 
+PROBA_PREFIX = "proba_"
+
+
+def probability_columns(scored: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """The `proba_<class>` columns of scored rows and their class names, in the model's order."""
+    columns = [name for name in scored.columns if str(name).startswith(PROBA_PREFIX)]
+    return columns, [name.removeprefix(PROBA_PREFIX) for name in columns]
+
 
 def score_rows(model: Any, features: pd.DataFrame, task: Task) -> pd.DataFrame:
     """`prediction` (and `proba_<class>` per class) for each row of `features`, on its index.
@@ -23,5 +31,5 @@ def score_rows(model: Any, features: pd.DataFrame, task: Task) -> pd.DataFrame:
     probabilities = model.predict_proba(features)
     scored = pd.DataFrame({"prediction": model.classes_[probabilities.argmax(axis=1)]}, index=features.index)
     for index, label in enumerate(model.classes_):
-        scored[f"proba_{label}"] = probabilities[:, index]
+        scored[f"{PROBA_PREFIX}{label}"] = probabilities[:, index]
     return scored

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .._internal.errors import PipelineError
 from .._internal.paths import ROW_ID
+from .._internal.scoring import probability_columns
 from ..metrics import DIRECTIONS, TASK_METRICS, Direction
 
 MIN_PAIRED_ROWS = 30
@@ -68,8 +69,7 @@ def row_terms(predictions: pd.DataFrame, task: str) -> dict[str, np.ndarray]:
         actual = predictions["actual"].to_numpy(float)
         error = predictions["predicted"].to_numpy(float) - actual
         return {"actual": actual, "error": error}
-    proba_columns = [c for c in predictions.columns if c.startswith("proba_")]
-    classes = [c.removeprefix("proba_") for c in proba_columns]
+    proba_columns, classes = probability_columns(predictions)
     actual = predictions["actual"].astype(str).to_numpy()
     predicted = predictions["predicted"].astype(str).to_numpy()
     is_actual = np.stack([actual == label for label in classes], axis=1).astype(float)

@@ -17,7 +17,6 @@ import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -30,12 +29,10 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, create_model
 
 from .._internal.errors import PipelineError, run_stage
-from .._internal.lineage import ModelVersion, model_version
-from .._internal.model_store import load_model
 from .._internal.paths import LINEAGE_PATH, MODEL_PATH
-from ..monitoring.prediction_log import PredictionLog, monitor_params
-from ..params import PARAMS_PATH, DataParams, Params, load_params
-from ..predict import predict
+from .._internal.scoring import probability_columns
+from ..params import PARAMS_PATH, DataParams
+from ..predict import Predictor
 from ..schema import RAW_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -45,51 +42,14 @@ MAX_RECORDS = 1000
 MAX_BATCH_ROWS = 2000
 
 
-@dataclass(frozen=True)
-class ModelService:
-    """What the service loaded at startup: the model, its version and the params it was trained with."""
-
-    model: Any
-    version: ModelVersion
-    params: Params
-    prediction_log: PredictionLog | None = None
-
-
-def load_service(
-    model_path: str | Path = MODEL_PATH,
-    lineage_path: str | Path = LINEAGE_PATH,
-    params_path: str | Path = PARAMS_PATH,
-    prediction_log_path: str | Path | None = None,
-    log_predictions: bool = True,
-) -> ModelService:
-    """Load everything the service needs; a PipelineError names the file and the fix.
-
-    Predictions are logged as params.yaml's `monitor.prediction_log` says, to `prediction_log_path`
-    when given, so the drift monitor sees what the service saw.
-    """
-    version = model_version(model_path, lineage_path)
-    params = load_params(params_path)
-    trained_on = json.loads(Path(lineage_path).read_text()).get("features")
-    if trained_on is not None and list(trained_on) != list(params.data.features):
-        raise PipelineError(
-            f"{model_path} was trained on features {trained_on}, but {params_path} lists "
-            f"{list(params.data.features)}; run `dvc repro` to retrain, or restore {params_path}"
-        )
-    prediction_log = None
-    if log_predictions:
-        prediction_log = PredictionLog.from_params(monitor_params(Path(params_path)).get("prediction_log", {}))
-        if prediction_log_path is not None:
-            prediction_log = replace(prediction_log, path=Path(prediction_log_path))
-    model = load_model(model_path, params.model.trusted_types)
-    return ModelService(model=model, version=version, params=params, prediction_log=prediction_log)
+# The service scores with the same object as `python -m <package>.predict`: loaded once at startup.
+ModelService = Predictor
+load_service = Predictor.load
 
 
 def score_batch(service: ModelService, frame: pd.DataFrame) -> pd.DataFrame:
     """Score records and log them: the one place every served prediction goes through."""
-    scored = predict(service.model, frame, service.params.task, service.params.data)
-    if service.prediction_log is not None:
-        service.prediction_log.append(frame, scored, service.version)
-    return scored
+    return service(frame)
 
 
 def record_model(data_params: DataParams) -> type[BaseModel]:
@@ -140,8 +100,7 @@ def records_frame(records: list[BaseModel], data_params: DataParams) -> pd.DataF
 
 def prediction_rows(scored: pd.DataFrame) -> list[dict[str, Any]]:
     """Each row as a `Prediction`'s JSON fields, in plain values (`float()` for non-string labels, as pydantic does)."""
-    probability_columns = [name for name in scored.columns if name.startswith("proba_")]
-    class_names = [name.removeprefix("proba_") for name in probability_columns]
+    proba_columns, class_names = probability_columns(scored)
     return [
         {
             "prediction": prediction if isinstance(prediction, str) else float(prediction),
@@ -151,7 +110,7 @@ def prediction_rows(scored: pd.DataFrame) -> list[dict[str, Any]]:
         for prediction, warnings, probabilities in zip(
             scored["prediction"].tolist(),
             scored["warnings"].tolist(),
-            scored[probability_columns].to_numpy().tolist(),
+            scored[proba_columns].to_numpy().tolist(),
             strict=True,
         )
     ]
