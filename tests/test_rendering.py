@@ -40,6 +40,7 @@ COMMON_FILES = {
     "pyproject.toml",
     "scripts/bootstrap.py",
     "scripts/migrate_layout.py",
+    "src/{module}/schema.yaml",
     "uv.lock",
     *(
         f"src/{{module}}/{name}.py"

@@ -10,7 +10,9 @@ from support.projects import REGRESSION_HGB, TOOLS_BIN, Project, rendered_projec
 
 
 def serving(project: Project) -> bool:
-    return project.answer_set.answers.get("serving", "true") == "true"
+    """The answer, or its default: on exactly when the monitoring room is (the service logs)."""
+    answers = project.answer_set.answers
+    return answers.get("serving", answers.get("monitoring", "true")) == "true"
 
 
 def dockerfile_instructions(project: Project) -> list[tuple[str, str]]:
