@@ -12,12 +12,21 @@ from pathlib import Path
 from typing import Any
 
 
+def current_umask() -> int:
+    """The process umask (reading it means setting it: put it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside `target`; move it into place only if the block succeeds.
 
     An interrupted or failed write leaves no half-written file behind: readers see the old
-    file or the new one, never a mix (rename is atomic within one filesystem).
+    file or the new one, never a mix (rename is atomic within one filesystem). The file gets the
+    mode any new file gets under the umask (mkstemp's own 0600 would lock out, say, the service
+    user of a container image that copies it).
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -26,6 +35,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     temp_path = Path(temp_name)
     try:
         yield temp_path
+        temp_path.chmod(0o666 & ~current_umask())
         temp_path.replace(target)
     finally:
         temp_path.unlink(missing_ok=True)

@@ -300,13 +300,11 @@ def reference_data(sensitive_policy: str | None, numeric: tuple[str, ...]) -> tu
     predictions = pd.read_csv(PREDICTIONS_PATH)["predicted"]
     skipped: list[str] = []
     if sensitive_policy is not None:
-        import os
+        from .prediction_log import pseudonymise, secret_salt, sensitive_columns
 
-        from .prediction_log import SALT_VARIABLE, pseudonymise, sensitive_columns
-
-        salt = os.environ.get(SALT_VARIABLE, "").encode()
+        salt = secret_salt()  # without one, the log dropped these columns
         for column in sensitive_columns():
-            if sensitive_policy == "hash" and column not in numeric and column in reference.columns:
+            if sensitive_policy == "hash" and salt is not None and column not in numeric and column in reference.columns:
                 reference[column] = reference[column].map(lambda value: pseudonymise(value, salt))
             else:
                 skipped.append(column)

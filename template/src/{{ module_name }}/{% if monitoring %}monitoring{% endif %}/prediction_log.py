@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +36,16 @@ SensitivePolicy = Literal["hash", "drop"]
 def sensitive_columns() -> tuple[str, ...]:
     """Columns the data dictionary marks with metadata={"sensitive": True}."""
     return tuple(name for name, column in RAW_SCHEMA.columns.items() if (column.metadata or {}).get("sensitive"))
+
+
+def secret_salt() -> bytes | None:
+    """The secret that sensitive columns are hashed with, or None when it is not set.
+
+    A hash without a secret is no protection (anyone can hash "male" and compare), so without a
+    salt sensitive columns are dropped from the log, never hashed with an empty one.
+    """
+    value = os.environ.get(SALT_VARIABLE, "")
+    return value.encode() if value else None
 
 
 def pseudonymise(value: Any, salt: bytes) -> str | None:
@@ -64,14 +75,20 @@ class PredictionLog:
 
     def records(self, inputs: pd.DataFrame, outputs: pd.DataFrame, version: ModelVersion) -> list[dict[str, Any]]:
         """One log record per row: inputs (sensitive columns protected), outputs, model version."""
-        salt = os.environ.get(SALT_VARIABLE, "").encode()
+        salt = secret_salt()
         hidden = [name for name in sensitive_columns() if name in inputs.columns]
+        if hidden and self.sensitive == "hash" and salt is None:
+            warnings.warn(
+                f"{SALT_VARIABLE} is not set: sensitive columns {', '.join(hidden)} are dropped from the "
+                "prediction log instead of hashed; set it to a secret to keep comparable hashes",
+                stacklevel=2,
+            )
         shown_inputs = inputs.drop(columns=hidden)
         timestamp = datetime.now(UTC).isoformat(timespec="milliseconds")
         # 15 digits, not pandas' default 10: a logged prediction should equal the one returned.
         input_rows = json.loads(shown_inputs.to_json(orient="records", date_format="iso", double_precision=15))
         output_rows = json.loads(outputs.to_json(orient="records", double_precision=15))
-        if self.sensitive == "hash":
+        if self.sensitive == "hash" and salt is not None:
             hashed = {name: [pseudonymise(value, salt) for value in inputs[name]] for name in hidden}
             for position, input_row in enumerate(input_rows):
                 input_row.update({name: values[position] for name, values in hashed.items()})

@@ -19,27 +19,32 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 from .._internal.errors import PipelineError, run_stage
 from .._internal.paths import LINEAGE_PATH, MODEL_PATH
 from .._internal.scoring import probability_columns
 from ..params import PARAMS_PATH, DataParams
 from ..predict import Predictor
-from ..schema import RAW_SCHEMA
+from ..schema import RAW_SCHEMA, allowed_categories
 
 log = logging.getLogger(__name__)
 # A bound on one request's work, so one client cannot hold a worker for long.
 MAX_RECORDS = 1000
 # A bound on one model call: requests waiting together are scored in batches of at most this many rows.
 MAX_BATCH_ROWS = 2000
+# Bounds on hostile or careless input, all checked before a record reaches a batch (README "Serving").
+MAX_BODY_BYTES = 4_000_000  # a larger body is refused with 413 before it is read in full or parsed
+MAX_TEXT_LENGTH = 256  # characters in a text field (or the longest category, if longer): else 422
+MAX_ABS_NUMBER = 1e30  # float32 models overflow past 3.4e38; no real feature comes near this
+MAX_CONNECTIONS = 256  # uvicorn answers 503 beyond this many connections and tasks at once
 
 
 # The service scores with the same object as `python -m <package>.predict`: loaded once at startup.
@@ -57,14 +62,65 @@ def record_model(data_params: DataParams) -> type[BaseModel]:
 
     Every feature is required (a missing one is a 422 naming it) but may be null: nulls, unknown
     categories and out-of-range values are scored with a warning, as in `predict`. Numbers must be
-    finite: JSON's `Infinity`/`NaN` would pass as floats and then fail inside the model.
+    finite and within +-MAX_ABS_NUMBER (JSON's `Infinity`/`NaN` or 1e308 would fail inside the model);
+    text is valid UTF-8 of at most MAX_TEXT_LENGTH characters (or the longest category).
     """
     fields: dict[str, Any] = {}
+    number = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_ABS_NUMBER, le=MAX_ABS_NUMBER)]
     for name in data_params.features:
-        kind = FiniteFloat if name in data_params.numeric_features else str
+        if name in data_params.numeric_features:
+            kind: Any = number
+        else:
+            longest = max(map(len, allowed_categories(name) or ()), default=0) if name in RAW_SCHEMA.columns else 0
+            kind = Annotated[str, StringConstraints(max_length=max(MAX_TEXT_LENGTH, longest)), AfterValidator(utf8)]
         description = RAW_SCHEMA.columns[name].description if name in RAW_SCHEMA.columns else None
         fields[name] = (kind | None, Field(description=description))
     return create_model("Record", __config__=ConfigDict(extra="ignore"), **fields)
+
+
+def utf8(text: str) -> str:
+    """Text that UTF-8 can carry: a lone surrogate ("\\ud800" in JSON) could be neither scored nor logged."""
+    text.encode("utf-8")  # UnicodeEncodeError is a ValueError: pydantic makes it a 422 naming the field
+    return text
+
+
+class BodyLimit:
+    """ASGI middleware: a body over `limit` bytes gets 413 before it is read in full or parsed."""
+
+    class TooLarge(Exception):
+        pass
+
+    def __init__(self, app: Any, limit: int = MAX_BODY_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self.refuse(send)
+            return
+        received = 0
+
+        async def counted() -> dict:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise BodyLimit.TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except BodyLimit.TooLarge:
+            await self.refuse(send)
+
+    async def refuse(self, send: Callable) -> None:
+        body = json.dumps({"error": f"request body over {self.limit} bytes: send fewer records per request"})
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body.encode()})
 
 
 class Prediction(BaseModel):
@@ -237,6 +293,7 @@ def create_app(service: ModelService, max_batch_rows: int = MAX_BATCH_ROWS) -> F
         records=(list[record], Field(min_length=1, max_length=MAX_RECORDS, description="Raw feature records")),
     )
     app = FastAPI(title="Model service", version=service.version.label)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     batcher = MicroBatcher(partial(score_requests, service), max_rows=max_batch_rows)
 
     @app.exception_handler(RequestValidationError)
@@ -292,7 +349,15 @@ def main(argv: list[str] | None = None) -> None:
     if service.prediction_log is not None:
         log.info("logging predictions to %s", service.prediction_log.path)
     app = create_app(service, max_batch_rows=args.max_batch_rows)
-    uvicorn.run(app, host=args.host, port=args.port, access_log=not args.no_access_log)
+    # Bounded connections and idle keep-alives; on the internet, put a reverse proxy in front (README).
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        access_log=not args.no_access_log,
+        limit_concurrency=MAX_CONNECTIONS,
+        timeout_keep_alive=5,
+    )
 
 
 if __name__ == "__main__":
