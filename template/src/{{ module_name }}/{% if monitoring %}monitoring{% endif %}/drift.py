@@ -304,7 +304,8 @@ def reference_data(sensitive_policy: str | None, numeric: tuple[str, ...]) -> tu
 
         salt = secret_salt()  # without one, the log dropped these columns
         for column in sensitive_columns():
-            if sensitive_policy == "hash" and salt is not None and column not in numeric and column in reference.columns:
+            hashable = column not in numeric and column in reference.columns
+            if sensitive_policy == "hash" and salt is not None and hashable:
                 reference[column] = reference[column].map(lambda value: pseudonymise(value, salt))
             else:
                 skipped.append(column)

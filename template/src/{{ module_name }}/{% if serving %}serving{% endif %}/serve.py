@@ -87,7 +87,7 @@ def utf8(text: str) -> str:
 class BodyLimit:
     """ASGI middleware: a body over `limit` bytes gets 413 before it is read in full or parsed."""
 
-    class TooLarge(Exception):
+    class TooLargeError(Exception):
         pass
 
     def __init__(self, app: Any, limit: int = MAX_BODY_BYTES) -> None:
@@ -108,12 +108,12 @@ class BodyLimit:
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.limit:
-                raise BodyLimit.TooLarge
+                raise BodyLimit.TooLargeError
             return message
 
         try:
             await self.app(scope, counted, send)
-        except BodyLimit.TooLarge:
+        except BodyLimit.TooLargeError:
             await self.refuse(send)
 
     async def refuse(self, send: Callable) -> None:
