@@ -46,6 +46,7 @@ def main() -> None:
     params = yaml.safe_load((project / "params.yaml").read_text(encoding="utf-8"))
     data, model_params = params["data"], dict(params["model"])
     assert model_params.pop("name") == "hist_gradient_boosting" and params["task"] == "classification"
+    del model_params["_target_"], model_params["trusted_types"]  # which class, and what skops may load
     target, numeric, categorical = data["target"], data["numeric_features"], data["categorical_features"]
 
     frame = pd.read_csv(project / data["raw_path"], engine="pyarrow")
