@@ -1,13 +1,13 @@
 """The metric registry: each metric's task, direction and display name, and how it is computed.
 
 The quality bar (params/evaluate/) names one of these as the primary metric; `evaluate`, the
-gate and the PR report read this registry. A new metric is one `Metric` entry plus its
-line in `classification_metrics` or `regression_metrics` (and its paired-bootstrap formula in
-pr_check/compare.py, where that room exists).
+gate and the PR report read this registry. A new metric is one `Metric` entry (and its
+paired-bootstrap formula in pr_check/compare.py, where that room exists).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -25,18 +25,48 @@ class Metric:
     task: Task
     direction: Direction  # which way is better
     label: str  # how people read it (reports)
+    # classification: (actual codes, predicted codes, class probabilities); regression: (actual, predicted)
+    compute: Callable[..., float]
+
+
+def sklearn_metric(name: str, **options: Any) -> Callable[..., float]:
+    """sklearn.metrics.<name>, imported at the first call (scikit-learn is slow to import)."""
+
+    def compute(*arrays: Any) -> float:
+        from sklearn import metrics
+
+        return float(getattr(metrics, name)(*arrays, **options))
+
+    return compute
+
+
+def log_loss(actual: np.ndarray, predicted: np.ndarray, probabilities: np.ndarray) -> float:
+    labels = list(range(probabilities.shape[1]))  # every class, also those absent from `actual`
+    return sklearn_metric("log_loss", labels=labels)(actual, probabilities)
+
+
+def labels_only(compute: Callable[..., float]) -> Callable[..., float]:
+    return lambda actual, predicted, probabilities: compute(actual, predicted)
 
 
 METRICS = {
     metric.name: metric
     for metric in (
-        Metric("log_loss", "classification", "lower", "log loss"),
-        Metric("balanced_accuracy", "classification", "higher", "balanced accuracy"),
-        Metric("accuracy", "classification", "higher", "accuracy"),
-        Metric("f1_macro", "classification", "higher", "macro F1"),
-        Metric("rmse", "regression", "lower", "RMSE"),
-        Metric("mae", "regression", "lower", "MAE"),
-        Metric("r2", "regression", "higher", "R²"),
+        Metric("log_loss", "classification", "lower", "log loss", log_loss),
+        Metric(
+            "balanced_accuracy",
+            "classification",
+            "higher",
+            "balanced accuracy",
+            labels_only(sklearn_metric("balanced_accuracy_score")),
+        ),
+        Metric("accuracy", "classification", "higher", "accuracy", labels_only(sklearn_metric("accuracy_score"))),
+        Metric(
+            "f1_macro", "classification", "higher", "macro F1", labels_only(sklearn_metric("f1_score", average="macro"))
+        ),
+        Metric("rmse", "regression", "lower", "RMSE", sklearn_metric("root_mean_squared_error")),
+        Metric("mae", "regression", "lower", "MAE", sklearn_metric("mean_absolute_error")),
+        Metric("r2", "regression", "higher", "R²", sklearn_metric("r2_score")),
     )
 }
 DIRECTIONS: dict[str, Direction] = {name: metric.direction for name, metric in METRICS.items()}
@@ -63,25 +93,17 @@ def label_codes(labels: Any, classes: Any) -> np.ndarray:
 
 
 def classification_metrics(actual: Any, predicted: Any, probabilities: np.ndarray, classes: Any) -> dict[str, float]:
-    from sklearn import metrics
-
     actual_codes, predicted_codes = label_codes(actual, classes), label_codes(predicted, classes)
+    probabilities = np.asarray(probabilities, dtype=float)
     return {
-        "log_loss": float(metrics.log_loss(actual_codes, probabilities, labels=list(range(len(classes))))),
-        "balanced_accuracy": float(metrics.balanced_accuracy_score(actual_codes, predicted_codes)),
-        "accuracy": float(metrics.accuracy_score(actual_codes, predicted_codes)),
-        "f1_macro": float(metrics.f1_score(actual_codes, predicted_codes, average="macro")),
+        name: metric.compute(actual_codes, predicted_codes, probabilities)
+        for name, metric in METRICS.items()
+        if metric.task == "classification"
     }
 
 
 def regression_metrics(actual: Any, predicted: Any) -> dict[str, float]:
-    from sklearn import metrics
-
-    return {
-        "rmse": float(metrics.root_mean_squared_error(actual, predicted)),
-        "mae": float(metrics.mean_absolute_error(actual, predicted)),
-        "r2": float(metrics.r2_score(actual, predicted)),
-    }
+    return {name: metric.compute(actual, predicted) for name, metric in METRICS.items() if metric.task == "regression"}
 
 
 def passes_threshold(value: float, threshold: float, direction: Direction) -> bool:

@@ -19,6 +19,9 @@ from .._internal.scoring import probability_columns
 from ..metrics import DIRECTIONS, TASK_METRICS, Direction
 
 MIN_PAIRED_ROWS = 30
+# The comparison's one significance level: a change is significant when its two-sided 95%
+# paired-bootstrap interval excludes zero (the PR verdict and every row of the report).
+INTERVAL_LEVEL = 0.95
 LOG_LOSS_EPS = np.finfo(float).eps
 # Resample weights held in memory at once (x 8 bytes): 32 MB, whatever the size of the test split.
 MAX_WEIGHT_CELLS = 4_000_000
@@ -169,7 +172,8 @@ def compare(
     deltas = bootstrap_deltas(base_rows, head_rows, task, resamples, np.random.default_rng(seed))
     comparisons = []
     for metric in TASK_METRICS[task]:
-        low, high = np.nanpercentile(deltas[metric], [2.5, 97.5])
+        tail = 100 * (1 - INTERVAL_LEVEL) / 2
+        low, high = np.nanpercentile(deltas[metric], [tail, 100 - tail])
         base_value, head_value = float(base_point[metric][0]), float(head_point[metric][0])
         comparisons.append(
             MetricComparison(
