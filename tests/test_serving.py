@@ -54,6 +54,7 @@ def test_dockerfile_builds_a_small_non_root_service(default_project: Project):
     assert user and user[-1].split(":")[0] not in {"0", "root"}, user
     copies = [arguments for instruction, arguments in final if instruction == "COPY"]
     assert any("models/model.skops" in c and "models/model.json" in c for c in copies), copies
+    assert any("dvc.lock" in c for c in copies), "the service checks its model against dvc.lock"
     assert ("EXPOSE", "8000") in final
     health = next(arguments for instruction, arguments in final if instruction == "HEALTHCHECK")
     assert "/health" in health

@@ -74,11 +74,28 @@ class ModelVersion:
         }
 
 
+def dvc_lock_md5(model_path: Path, lock_path: Path = Path("dvc.lock")) -> str | None:
+    """The md5 dvc.lock records for `model_path` as a stage output, or None where it records none."""
+    import yaml
+
+    if not lock_path.is_file():
+        return None
+    stages = (yaml.safe_load(lock_path.read_text(encoding="utf-8")) or {}).get("stages") or {}
+    wanted = model_path.resolve()
+    for stage in stages.values():
+        for out in (stage or {}).get("outs") or []:
+            if (lock_path.parent / out.get("path", "")).resolve() == wanted:
+                return out.get("md5")
+    return None
+
+
 def model_version(model_path: str | Path, lineage_path: str | Path = LINEAGE_PATH) -> ModelVersion:
     """The version of the model file at `model_path`, from its bytes and the lineage written beside it.
 
     The md5 is computed from the file, not trusted from the lineage, so a swapped model file can
-    never report the version of the one it replaced; a mismatch with the lineage is an error.
+    never report the version of the one it replaced. It must equal what dvc.lock (committed in git,
+    not written beside the model) records for the model, where dvc.lock records it, and what the
+    lineage records; a mismatch with either is an error.
     """
     model_path, lineage_path = Path(model_path), Path(lineage_path)
     if not model_path.is_file():
@@ -92,6 +109,12 @@ def model_version(model_path: str | Path, lineage_path: str | Path = LINEAGE_PAT
         raise PipelineError(
             f"{model_path} (md5 {actual_md5[:12]}) is not the model {lineage_path} describes "
             f"(md5 {recorded_md5[:12]}); restore both with `dvc checkout models` or retrain"
+        )
+    locked_md5 = dvc_lock_md5(model_path)
+    if locked_md5 is not None and locked_md5 != actual_md5:
+        raise PipelineError(
+            f"{model_path} (md5 {actual_md5[:12]}) is not the model dvc.lock records (md5 {locked_md5[:12]}); "
+            "restore it with `dvc checkout models`, or run `dvc repro` and commit dvc.lock"
         )
     git = lineage.get("git") or {}
     return ModelVersion(model_md5=actual_md5, git_commit=git.get("commit"), git_dirty=git.get("dirty"))

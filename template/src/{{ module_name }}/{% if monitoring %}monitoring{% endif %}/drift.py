@@ -77,6 +77,9 @@ class DriftReport:
     newest: str | None = None
     stale: bool | None = None
     skipped_columns: list[str] = field(default_factory=list)
+    # A log is outside input: lines that were not whole records, rows stamped in the future.
+    skipped_lines: int = 0
+    future_rows: int = 0
 
     @property
     def drifted_windows(self) -> list[int]:
@@ -101,6 +104,8 @@ class DriftReport:
             "newest_row": self.newest,
             "stale": self.stale,
             "skipped_columns": self.skipped_columns,
+            "skipped_lines": self.skipped_lines,
+            "future_rows": self.future_rows,
             "settings": asdict(self.settings),
         }
 
@@ -182,10 +187,20 @@ def monitor(
 
 
 def check_stale(report: DriftReport, stream: pd.DataFrame, now: datetime) -> None:
-    """Mark the report stale when the stream's newest row is older than the configured window."""
+    """Mark the report stale when the stream's newest row is older than the configured window.
+
+    Rows stamped after `now` (a wrong clock, or a forged line) are counted and do not count as
+    fresh: one line dated 2099 must not hide a stream that stopped.
+    """
     if "timestamp" not in stream.columns or stream.empty:
         return
-    newest = stream["timestamp"].max()
+    future = stream["timestamp"] > now
+    report.future_rows = int(future.sum())
+    past = stream.loc[~future, "timestamp"]
+    if past.empty:
+        report.stale = True
+        return
+    newest = past.max()
     report.newest = newest.isoformat()
     report.stale = bool((now - newest).total_seconds() > report.settings.stale_after_hours * 3600)
 
@@ -212,7 +227,9 @@ def render_markdown(report: DriftReport) -> str:
         "",
         f"Source: `{report.source}`, {report.rows} rows; newest row: {report.newest or 'n/a'}. Windows of "
         f"{s.window_rows} rows every {s.step_rows} (min {s.min_window_rows}); BH-adjusted p < {s.alpha:g} and "
-        f"effect ≥ {s.min_ks_statistic:g} (KS) / {s.min_psi:g} (PSI).",
+        f"effect ≥ {s.min_ks_statistic:g} (KS) / {s.min_psi:g} (PSI)."
+        + (f" Skipped {report.skipped_lines} log lines that were not whole records." if report.skipped_lines else "")
+        + (f" {report.future_rows} rows are stamped in the future (not counted as fresh)." if report.future_rows else ""),
     ]
     if summary["skipped_columns"]:
         lines += ["", "Not compared (dropped from the log as sensitive): " + ", ".join(summary["skipped_columns"])]
@@ -281,8 +298,13 @@ def load_stream(log_paths: list[Path], data_path: Path | None) -> tuple[pd.DataF
     if not paths:
         raise PipelineError(f"no prediction log files in {', '.join(map(str, log_paths))}")
     frame = read_log(paths)
+    skipped_lines = frame.attrs.get("skipped_lines", 0)
+    if frame.empty:
+        raise PipelineError(f"no whole records in {', '.join(map(str, log_paths))} ({skipped_lines} lines skipped)")
     frame = frame.rename(columns={f"output.{PREDICTION}": PREDICTION}).sort_values("timestamp", kind="stable")
-    return frame.reset_index(drop=True), ", ".join(map(str, log_paths))
+    frame = frame.reset_index(drop=True)
+    frame.attrs["skipped_lines"] = skipped_lines
+    return frame, ", ".join(map(str, log_paths))
 
 
 def reference_data(sensitive_policy: str | None, numeric: tuple[str, ...]) -> tuple[pd.DataFrame, pd.Series, list[str]]:
@@ -333,6 +355,7 @@ def main(argv: list[str] | None = None) -> None:
     categorical = [c for c in params.data.categorical_features if c not in skipped]
     report = monitor(reference, stream, numeric, categorical, settings, reference_predictions, source_name)
     report.skipped_columns = skipped
+    report.skipped_lines = int(stream.attrs.get("skipped_lines", 0))
     now = pd.Timestamp(args.now) if args.now else pd.Timestamp(datetime.now(UTC))
     check_stale(report, stream, now.tz_localize(UTC) if now.tzinfo is None else now)
     with atomic_path(args.report_dir / "drift.md") as temp_path:

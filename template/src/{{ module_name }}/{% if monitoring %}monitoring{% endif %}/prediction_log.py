@@ -150,28 +150,43 @@ class PredictionLog:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def utc_timestamp(value: Any) -> pd.Timestamp:
+    """A logged timestamp in UTC; ValueError for anything that is not a time."""
+    stamp = pd.Timestamp(value)
+    if pd.isna(stamp):
+        raise ValueError(f"not a time: {value!r}")
+    return stamp.tz_localize(UTC) if stamp.tzinfo is None else stamp.tz_convert(UTC)
+
+
 def read_log(paths: list[Path]) -> pd.DataFrame:
     """The logged predictions as a frame: one row per line, inputs and outputs as columns.
 
-    Output columns are prefixed `output.`; `timestamp` is parsed as UTC.
+    Output columns are prefixed `output.`; `timestamp` is parsed as UTC. The log comes from outside
+    (a service, a shipped file): a line that is not a whole record (not JSON, a key missing, a bad
+    timestamp) is skipped and counted in `frame.attrs["skipped_lines"]`, never a crash.
     """
-    rows = []
+    rows, skipped = [], 0
     for path in paths:
-        with path.open(encoding="utf-8") as stream:
-            for number, line in enumerate(stream, start=1):
+        with path.open(encoding="utf-8", errors="replace") as stream:
+            for line in stream:
                 if not line.strip():
                     continue
                 try:
                     record = json.loads(line)
-                except json.JSONDecodeError:
-                    raise PipelineError(f"{path}:{number}: not a JSON line; is this a prediction log?") from None
-                row = {"timestamp": record["timestamp"], "model_version": record["model_version"]}
-                row.update(record["input"])
-                row.update({f"output.{key}": value for key, value in record["output"].items()})
+                    row = {
+                        "timestamp": utc_timestamp(record["timestamp"]),
+                        "model_version": str(record["model_version"]),
+                        **dict(record["input"]),
+                        **{f"output.{key}": value for key, value in dict(record["output"]).items()},
+                    }
+                except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+                    skipped += 1
+                    continue
                 rows.append(row)
     frame = pd.DataFrame(rows)
     if not frame.empty:
         frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+    frame.attrs["skipped_lines"] = skipped
     return frame
 
 
