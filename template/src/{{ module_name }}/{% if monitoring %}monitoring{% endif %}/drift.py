@@ -205,6 +205,16 @@ def check_stale(report: DriftReport, stream: pd.DataFrame, now: datetime) -> Non
     report.stale = bool((now - newest).total_seconds() > report.settings.stale_after_hours * 3600)
 
 
+def outside_input_note(report: DriftReport) -> str:
+    """What of the stream could not be trusted as it came: skipped lines, rows stamped in the future."""
+    notes = []
+    if report.skipped_lines:
+        notes.append(f" Skipped {report.skipped_lines} log lines that were not whole records.")
+    if report.future_rows:
+        notes.append(f" {report.future_rows} rows are stamped in the future (not counted as fresh).")
+    return "".join(notes)
+
+
 def render_markdown(report: DriftReport) -> str:
     summary = report.summary()
     if report.stale:
@@ -227,9 +237,7 @@ def render_markdown(report: DriftReport) -> str:
         "",
         f"Source: `{report.source}`, {report.rows} rows; newest row: {report.newest or 'n/a'}. Windows of "
         f"{s.window_rows} rows every {s.step_rows} (min {s.min_window_rows}); BH-adjusted p < {s.alpha:g} and "
-        f"effect ≥ {s.min_ks_statistic:g} (KS) / {s.min_psi:g} (PSI)."
-        + (f" Skipped {report.skipped_lines} log lines that were not whole records." if report.skipped_lines else "")
-        + (f" {report.future_rows} rows are stamped in the future (not counted as fresh)." if report.future_rows else ""),
+        f"effect ≥ {s.min_ks_statistic:g} (KS) / {s.min_psi:g} (PSI)." + outside_input_note(report),
     ]
     if summary["skipped_columns"]:
         lines += ["", "Not compared (dropped from the log as sensitive): " + ", ".join(summary["skipped_columns"])]
