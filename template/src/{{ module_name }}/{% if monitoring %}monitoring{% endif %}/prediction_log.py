@@ -30,6 +30,9 @@ from ..params import PARAMS_PATH, load_params
 from ..schema import RAW_SCHEMA
 
 SALT_VARIABLE = "PREDICTION_LOG_SALT"
+# A logged text value is cut to this many characters: one client's huge strings must not fill the
+# log and rotate everyone else's history away (the service also refuses such requests).
+MAX_LOGGED_TEXT = 256
 SensitivePolicy = Literal["hash", "drop"]
 
 
@@ -92,6 +95,10 @@ class PredictionLog:
             hashed = {name: [pseudonymise(value, salt) for value in inputs[name]] for name in hidden}
             for position, input_row in enumerate(input_rows):
                 input_row.update({name: values[position] for name, values in hashed.items()})
+        for input_row in input_rows:
+            for name, value in input_row.items():
+                if isinstance(value, str) and len(value) > MAX_LOGGED_TEXT:
+                    input_row[name] = f"{value[:MAX_LOGGED_TEXT]}…(+{len(value) - MAX_LOGGED_TEXT} characters)"
         records = []
         for input_row, output_row in zip(input_rows, output_rows, strict=True):
             records.append(
