@@ -78,4 +78,4 @@ def test_regression_service_passes_its_own_tests(tmp_path_factory):
     project = rendered_project(REGRESSION_HGB, tmp_path_factory)
     done = project.run("pytest", "tests/serving", "-p", "no:cacheprovider", "-q", check=False)
     assert done.returncode == 0, done.stdout[-5000:]
-    assert re.search(r"\b16 passed, 1 deselected\b", done.stdout), done.stdout[-2000:]
+    assert re.search(r"\b18 passed, 1 deselected\b", done.stdout), done.stdout[-2000:]
