@@ -5,7 +5,7 @@
     python -m <package>.data_tools.experiments apply-best      # `dvc exp apply` the best one
 
 Named sweeps live in params/sweeps.yaml. Each queued experiment is a separate `dvc` worker
-process; estimators are kept single-threaded (OMP_NUM_THREADS=1, n_jobs unset) so two workers
+process; estimators are kept to one thread each (`_internal/threads.py`) so two workers
 on two cores do not fight over them.
 """
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ import yaml
 
 from .._internal.errors import PipelineError, run_stage
 from .._internal.paths import METRICS_PATH
+from .._internal.threads import one_thread_env
 from ..params import load_params
 
 SWEEPS_PATH = Path("params/sweeps.yaml")
@@ -30,8 +30,7 @@ METRICS_FILE = METRICS_PATH.as_posix()  # how `dvc exp show --json` names it
 
 
 def dvc(*args: str, capture: bool = False) -> str:
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    done = subprocess.run(["dvc", *args], capture_output=capture, text=True, env=env, check=False)
+    done = subprocess.run(["dvc", *args], capture_output=capture, text=True, env=one_thread_env(), check=False)
     if done.returncode != 0:
         detail = (done.stderr or "").strip().splitlines()[-1:] if capture else []
         raise PipelineError(f"dvc {' '.join(args)} failed (exit {done.returncode}) {' '.join(detail)}".strip())

@@ -33,6 +33,7 @@ from .._internal.paths import (
     QUALITY_GATE_PATH,
     VALIDATION_REPORT_PATH,
 )
+from .._internal.threads import one_thread_env
 from ..params import PARAMS_PATH
 
 REPORT_DIR = Path(os.environ.get("REPORT_DIR", "pr-report"))
@@ -99,8 +100,9 @@ def compose_ci_params(project: Path, overrides: list[str]) -> str | None:
 def run_pipeline(project: Path, log_path: Path, cache_dir: Path) -> str | None:
     """`dvc repro` in `project` with its own code and the shared cache; None or the error."""
     venv_bin = Path(sys.executable).parent
+    # Base and head run side by side: one thread each (_internal/threads.py).
     run_env = {
-        **os.environ,
+        **one_thread_env(),
         # The project's own code, not the installed head package: base runs base's code.
         "PYTHONPATH": str(project / "src"),
         "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}",
