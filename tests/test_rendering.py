@@ -49,7 +49,7 @@ COMMON_FILES = {
             *("__init__", "validate", "prepare", "train", "evaluate", "schema", "model", "metrics"),
             *("predict", "params", "compose_params", "data_dictionary"),
             *(f"_internal/{n}" for n in ("__init__", "errors", "files", "paths", "lineage", "model_store")),
-            *("_internal/scoring", "_internal/shift"),
+            *("_internal/scoring", "_internal/shift", "_internal/threads"),
         )
     ),
     "tests/conftest.py",
