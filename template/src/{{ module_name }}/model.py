@@ -13,8 +13,13 @@ from ._internal.errors import PipelineError
 from .params import DataParams, ModelParams, Task
 
 
-def estimator_class(task: Task, model_params: ModelParams) -> type:
-    """The class `_target_` names, checked to be an estimator for `task`."""
+def make_estimator(task: Task, model_params: ModelParams) -> Any:
+    """Instantiate the class `_target_` names, checked to be an estimator for `task`, rejecting
+    params it does not accept by name.
+
+    sklearn only complains about an unknown keyword at construction, and a typo in a `-S +key=`
+    override would otherwise be silently ignored; we name the key and the file to fix.
+    """
     from sklearn.base import is_classifier, is_regressor
 
     source = f"params/model/{model_params.name}.yaml"
@@ -24,26 +29,17 @@ def estimator_class(task: Task, model_params: ModelParams) -> type:
     except (ImportError, AttributeError, ValueError):
         raise PipelineError(f"{source}: _target_ '{model_params.target}' is not an importable class") from None
     try:
-        fits = is_classifier(cls()) if task == "classification" else is_regressor(cls())
+        defaults = cls()  # its default params, and what kind of estimator it is
     except TypeError:  # needs constructor arguments: not a scikit-learn estimator
-        fits = False
+        defaults = None
+    fits = defaults is not None and (is_classifier(defaults) if task == "classification" else is_regressor(defaults))
     if not fits:
         raise PipelineError(f"{source}: {class_name} is not a {task} estimator (task in params/config.yaml)")
-    return cls
-
-
-def make_estimator(task: Task, model_params: ModelParams) -> Any:
-    """Instantiate the estimator, rejecting params it does not accept by name.
-
-    sklearn only complains about an unknown keyword at construction, and a typo in a `-S +key=`
-    override would otherwise be silently ignored; we name the key and the file to fix.
-    """
-    cls = estimator_class(task, model_params)
-    accepted = set(cls().get_params())
+    accepted = set(defaults.get_params())
     unknown = sorted(set(model_params.estimator_params) - accepted)
     if unknown:
         raise PipelineError(
-            f"params/model/{model_params.name}.yaml: {cls.__name__} does not accept "
+            f"{source}: {cls.__name__} does not accept "
             f"{', '.join(map(repr, unknown))}; accepted: {', '.join(sorted(accepted))}"
         )
     return cls(**model_params.estimator_params)

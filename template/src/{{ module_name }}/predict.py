@@ -138,7 +138,7 @@ class Predictor:
         if log_predictions and importlib.util.find_spec(f"{__package__}.monitoring") is not None:
             from .monitoring.prediction_log import PredictionLog, monitor_params
 
-            prediction_log = PredictionLog.from_params(monitor_params(Path(params_path)).get("prediction_log", {}))
+            prediction_log = PredictionLog.from_params(monitor_params(params).get("prediction_log", {}))
             if prediction_log_path is not None:
                 prediction_log = replace(prediction_log, path=Path(prediction_log_path))
         return cls(load_model(model_path, params.model.trusted_types), version, params, prediction_log)

@@ -58,10 +58,6 @@ def load_schema(path: Path = SCHEMA_PATH) -> pa.DataFrameSchema:
 
 
 RAW_SCHEMA = load_schema()
-# Columns whose values are categories: prepare stores them with a categorical dtype.
-CATEGORICAL_COLUMNS = tuple(
-    name for name, column in RAW_SCHEMA.columns.items() if any("allowed_values" in c.statistics for c in column.checks)
-)
 
 
 def allowed_categories(column: str, schema: pa.DataFrameSchema | None = None) -> tuple[str, ...] | None:
@@ -78,3 +74,7 @@ def documented_range(column: str, schema: pa.DataFrameSchema | None = None) -> t
         if "min_value" in check.statistics and "max_value" in check.statistics:
             return float(check.statistics["min_value"]), float(check.statistics["max_value"])
     return None
+
+
+# Columns whose values are categories: prepare stores them with a categorical dtype.
+CATEGORICAL_COLUMNS = tuple(name for name in RAW_SCHEMA.columns if allowed_categories(name) is not None)

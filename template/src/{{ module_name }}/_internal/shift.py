@@ -8,6 +8,7 @@ shifted. The drift monitor (monitoring/drift.py) builds its sliding windows on t
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -49,17 +50,10 @@ def distribution_shift(
     """Test every column for a shift; `shifted` uses BH-adjusted p-values at level `alpha`."""
     from scipy import stats
 
-    raw: list[tuple[str, str, float, float]] = []
-    for column in numeric:
-        result = stats.ks_2samp(reference[column].dropna(), current[column].dropna())
-        raw.append((column, "ks", float(result.statistic), float(result.pvalue)))
-    for column in categorical:
-        table = category_counts(reference[column], current[column])
-        if table.shape[1] < 2:  # one category on both sides: nothing can differ
-            raw.append((column, "chi2", 0.0, 1.0))
-            continue
-        result = stats.chi2_contingency(table.to_numpy(dtype=float))
-        raw.append((column, "chi2", float(result.statistic), float(result.pvalue)))
+    raw = [
+        (column, *column_test(reference[column], current[column], numeric=column in numeric)[:3])
+        for column in [*numeric, *categorical]
+    ]
     if not raw:
         return []
     adjusted = stats.false_discovery_control([p for *_, p in raw], method="bh")
@@ -67,6 +61,28 @@ def distribution_shift(
         ColumnShift(column, test, statistic, p_value, float(p_adj), bool(p_adj < alpha))
         for (column, test, statistic, p_value), p_adj in zip(raw, adjusted, strict=True)
     ]
+
+
+def population_stability_index(reference: pd.Series, current: pd.Series) -> float:
+    """PSI over categories (missing is a category); 0.1 is a common "look at it", 0.25 "shifted"."""
+    table = category_counts(reference, current)
+    shares = (table + 0.5).div((table + 0.5).sum(axis=1), axis=0)  # +0.5: no log(0) for unseen categories
+    expected, actual = shares.loc["reference"], shares.loc["current"]
+    return float(((actual - expected) * (actual / expected).map(math.log)).sum())
+
+
+def column_test(reference: pd.Series, current: pd.Series, numeric: bool) -> tuple[str, float, float, float]:
+    """(test name, statistic, p-value, effect size) for one column: KS, or chi-squared with PSI."""
+    from scipy import stats
+
+    if numeric:
+        result = stats.ks_2samp(reference.dropna(), current.dropna())
+        return "ks", float(result.statistic), float(result.pvalue), float(result.statistic)
+    table = category_counts(reference, current)
+    if table.shape[1] < 2:  # one category on both sides: nothing can differ
+        return "chi2", 0.0, 1.0, 0.0
+    result = stats.chi2_contingency(table.to_numpy(dtype=float))
+    return "chi2", float(result.statistic), float(result.pvalue), population_stability_index(reference, current)
 
 
 def shifted_columns(shifts: list[ColumnShift]) -> list[str]:

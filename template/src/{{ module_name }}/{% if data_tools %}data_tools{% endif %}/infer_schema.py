@@ -68,8 +68,7 @@ class ColumnGuess:
 
 def number(value: float) -> str:
     """A numeric literal as a person would write it: 25, not 25.0; 0.35, not 0.35000000000000003."""
-    value = round(float(value), 10)
-    return str(int(value)) if value.is_integer() else repr(value)
+    return repr(number_value(value))
 
 
 def nice_step(span: float) -> float:

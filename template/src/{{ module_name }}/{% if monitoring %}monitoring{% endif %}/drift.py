@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from .._internal.errors import PipelineError, run_stage
-from .._internal.shift import category_counts
+from .._internal.shift import column_test
 
 log = logging.getLogger(__name__)
 REPORT_DIR = Path("reports/drift")
@@ -108,28 +107,6 @@ class DriftReport:
             "future_rows": self.future_rows,
             "settings": asdict(self.settings),
         }
-
-
-def population_stability_index(reference: pd.Series, current: pd.Series) -> float:
-    """PSI over categories (missing is a category); 0.1 is a common "look at it", 0.25 "shifted"."""
-    table = category_counts(reference, current)
-    shares = (table + 0.5).div((table + 0.5).sum(axis=1), axis=0)  # +0.5: no log(0) for unseen categories
-    expected, actual = shares.loc["reference"], shares.loc["current"]
-    return float(((actual - expected) * (actual / expected).map(math.log)).sum())
-
-
-def column_test(reference: pd.Series, current: pd.Series, numeric: bool) -> tuple[str, float, float, float]:
-    """(test name, statistic, p-value, effect size) for one column of one window."""
-    from scipy import stats
-
-    if numeric:
-        result = stats.ks_2samp(reference.dropna(), current.dropna())
-        return "ks", float(result.statistic), float(result.pvalue), float(result.statistic)
-    table = category_counts(reference, current)
-    if table.shape[1] < 2:
-        return "chi2", 0.0, 1.0, 0.0
-    result = stats.chi2_contingency(table.to_numpy(dtype=float))
-    return "chi2", float(result.statistic), float(result.pvalue), population_stability_index(reference, current)
 
 
 def sliding_windows(rows: int, settings: DriftSettings) -> list[tuple[int, int]]:
@@ -285,13 +262,10 @@ def plot_effects(report: DriftReport, path: Path) -> None:
 def load_stream(log_paths: list[Path], data_path: Path | None) -> tuple[pd.DataFrame, str]:
     """The rows to monitor, oldest first, with the model's output as a `prediction` column."""
     if data_path is not None:
-        from .._internal.model_store import load_model
-        from ..params import load_params
-        from ..predict import predict, read_input
+        from ..predict import Predictor, read_input
 
-        params = load_params()
         frame = read_input(data_path)
-        scored = predict(load_model(trusted_types=params.model.trusted_types), frame, params.task, params.data)
+        scored = Predictor.load(log_predictions=False)(frame)  # scored as the service would, not logged
         return frame.assign(**{PREDICTION: scored["prediction"].to_numpy()}), str(data_path)
     from .prediction_log import read_log
 
@@ -354,7 +328,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--report-dir", type=Path, default=REPORT_DIR)
     parser.add_argument("--now", help="ISO time to judge staleness against (default: now)")
     args = parser.parse_args(argv)
-    params, monitor_config = load_params(), monitor_params()
+    params = load_params()
+    monitor_config = monitor_params(params)
     settings = DriftSettings.from_params(monitor_config.get("drift", {}))
     policy = None if args.data else monitor_config.get("prediction_log", {}).get("sensitive", "hash")
     stream, source_name = load_stream(args.log or [], args.data)
