@@ -107,5 +107,11 @@ def test_exp_run_composes_params_through_hydra(default_reproduced: Project):
     data = experiments[0]["revs"][0]["data"]
     assert data["params"]["params.yaml"]["data"]["model"]["max_depth"] == 2
     assert "log_loss" in data["metrics"]["metrics/metrics.json"]["data"]
+    # The README's compare command: only what differs, no dependency hashes or timestamps.
+    compared = reproduced.run(reproduced.venv_bin / "nox", "-s", "compare")
+    header = next(line for line in compared.stdout.splitlines() if line.startswith("| Experiment"))
+    columns = [cell.strip() for cell in header.strip("|").split("|")]
+    assert "model.max_depth" in columns and "log_loss" in columns, header
+    assert not [c for c in columns if "/" in c or c in ("Created", "split.seed", "model._target_")], header
     # The workspace is untouched: --temp ran elsewhere.
     assert reproduced.run("git", "status", "--porcelain").stdout == status_before

@@ -276,7 +276,7 @@ def test_harness_refuses_expressions_inside_run(tmp_path):
 def test_head_that_cannot_train_fails_with_the_reason_posted(github: FakeGitHub):
     head = github.push(
         "typo",
-        {"params/model/random_forest.yaml": ("min_samples_leaf: 1", "min_samples_leaf: 1\nmax_dpth: 3")},
+        {"params/model/random_forest.yaml": ("min_samples_leaf: 5", "min_samples_leaf: 5\nmax_dpth: 3")},
         "Typo in a param",
     )
     pull = github.open_pr(5, "typo", head)

@@ -1,9 +1,10 @@
 """Score new rows with the trained model, tolerating what real inputs contain.
 
-Missing feature columns are an error (the model cannot guess them). Unknown categories, nulls,
-non-numbers in numeric columns and out-of-range values still get a prediction, with a warning in
-the `warnings` column, so one odd record never blocks a batch. With the monitoring room, every
-scored row is appended to the prediction log with the model version (params/monitor/).
+Missing feature columns are an error (the model cannot guess them). Unknown categories, nulls the
+data dictionary forbids, non-numbers in numeric columns and out-of-range values still get a
+prediction, with a warning in the `warnings` column, so one odd record never blocks a batch. With
+the monitoring room, every scored row is appended to the prediction log with the model version
+(params/monitor/).
 
     python -m <package>.predict --input new.csv --output predictions.csv
 """
@@ -49,11 +50,13 @@ def check_input_columns(frame: pd.DataFrame, data_params: DataParams) -> None:
 
 
 def input_warnings(frame: pd.DataFrame, data_params: DataParams) -> pd.Series:
-    """Per row, what is unusual about its features: unknown categories, nulls, out of range."""
+    """Per row, what is unusual about its features: unknown categories, forbidden nulls, out of range."""
     notes: list[pd.Series] = []
     for column in data_params.features:
         values = frame[column]
-        notes.append(values.isna().map({True: f"missing {column}", False: ""}))
+        entry = RAW_SCHEMA.columns.get(column)
+        if entry is None or not entry.nullable:  # nulls the data dictionary allows are not news
+            notes.append(values.isna().map({True: f"missing {column}", False: ""}))
         if column in data_params.numeric_features:
             not_number = values.notna() & pd.to_numeric(values, errors="coerce").isna()
             notes.append(not_number.map({True: f"{column} not a number", False: ""}))
@@ -166,8 +169,9 @@ def main(argv: list[str] | None = None) -> None:
     frame = read_input(args.input)
     result = predict_and_log(frame, write_log=not args.no_log)
     with atomic_path(args.output) as temp_path:
-        # Inputs beside their predictions, so each output row explains itself.
-        pd.concat([frame, result], axis=1).to_csv(temp_path, index=False, float_format="%.6g")
+        # Inputs beside their predictions, so each output row explains itself. Full precision: rounded
+        # class probabilities would no longer sum to 1.
+        pd.concat([frame, result], axis=1).to_csv(temp_path, index=False)
     log.info("wrote %d predictions to %s (model %s)", len(result), args.output, result["model_version"].iloc[0])
 
 

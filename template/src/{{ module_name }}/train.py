@@ -37,6 +37,9 @@ def train(train_frame: pd.DataFrame, params: Params):
     if params.task == "classification" and train_frame[data.target].nunique() < 2:
         raise PipelineError(f"training data has one class of '{data.target}'; raise data.subset.fraction")
     model.fit(train_frame[list(data.features)], train_frame[data.target])
+    # Trained on every core, predicts on one: a forest's parallel predict_proba adds the trees'
+    # votes in thread order, so the last bits of a probability (and the metrics) would vary by run.
+    model.set_params(**{name: 1 for name, value in model.get_params().items() if name.endswith("n_jobs") and value})
     return model
 
 

@@ -52,16 +52,18 @@ def check_raw(frame: pd.DataFrame, path: Path, data_params: DataParams) -> pd.Da
             f"params/data: {', '.join(map(repr, unknown_roles))} not in the data dictionary; "
             "add the column to schema.yaml or fix the name in params/data/"
         )
-    missing = [name for name in RAW_SCHEMA.columns if name not in frame.columns]
+    # Columns the dictionary marks `required: false` (IDs, free text) may be absent.
+    missing = [name for name, column in RAW_SCHEMA.columns.items() if column.required and name not in frame.columns]
     if missing:
         raise PipelineError(
-            f"{path}: missing column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(map(repr, missing))}; expected {', '.join(RAW_SCHEMA.columns)}"
+            f"{path}: missing column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))} "
+            f"(required by the data dictionary, src/{__package__}/schema.yaml); restore it in the export "
+            "or remove it from schema.yaml and params/data/"
         )
     extra = [name for name in frame.columns if name not in RAW_SCHEMA.columns]
     if extra:
         log.warning("%s: ignoring columns not in the data dictionary: %s", path, ", ".join(extra))
-    schema_frame = frame[list(RAW_SCHEMA.columns)]
+    schema_frame = frame[[name for name in RAW_SCHEMA.columns if name in frame.columns]]
     try:
         return RAW_SCHEMA.validate(schema_frame, lazy=True)
     except SchemaErrors as errors:
@@ -69,10 +71,22 @@ def check_raw(frame: pd.DataFrame, path: Path, data_params: DataParams) -> pd.Da
 
 
 def describe_failures(failure_cases: pd.DataFrame) -> str:
-    """Summarise pandera's failure cases as one line: column, problem, CSV line numbers."""
-    problems = []
+    """Summarise pandera's failure cases as one line: column, problem, CSV line numbers.
+
+    One problem per column and kind: a value that is not a number fails both the type coercion and
+    the dtype check, and the range check then fails on the text without a row; only the first is news.
+    """
+    problems: dict[tuple[str, str], str] = {}
+    wrong_type: set[str] = set()
     for (column, check), cases in failure_cases.groupby(["column", "check"], sort=False, dropna=False):
+        kind = describe_check(str(check))
         rows = cases["index"].dropna()
+        if kind.endswith("(wrong type)"):
+            if column in wrong_type:
+                continue
+            wrong_type.add(column)
+        elif column in wrong_type and rows.empty:
+            continue  # a range or category check that could not run on the unconverted text
         # Data row i is on CSV line i + 2 (line 1 is the header).
         lines = sorted({int(row) + 2 for row in rows})
         shown = ", ".join(map(str, lines[:MAX_ROWS_SHOWN]))
@@ -80,8 +94,8 @@ def describe_failures(failure_cases: pd.DataFrame) -> str:
         where = f" at line{'s' if len(lines) > 1 else ''} {shown}{more}" if lines else ""
         values = cases["failure_case"].dropna().astype(str).unique()[:3]
         seen = f" (e.g. {', '.join(map(repr, values))})" if len(values) and lines else ""
-        problems.append(f"column '{column}' fails {describe_check(str(check))}{seen}{where}")
-    return "; ".join(problems)
+        problems.setdefault((str(column), kind), f"column '{column}' fails {kind}{seen}{where}")
+    return "; ".join(problems.values())
 
 
 def describe_check(check: str) -> str:

@@ -86,18 +86,48 @@ def ranked(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(found, key=lambda e: sign * e["metrics"][bar.primary_metric])
 
 
+def flat(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested params as dotted keys, as `-S` names them (model.max_depth)."""
+    items: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, dict):
+            items.update(flat(value, f"{prefix}{key}."))
+        else:
+            items[f"{prefix}{key}"] = value
+    return items
+
+
+def changed_keys(found: list[dict[str, Any]]) -> list[str]:
+    """Params whose value differs between the experiments shown; the rest is noise on a wide table.
+
+    `_target_` and `trusted_types` follow from `model.name`, so they are left out too.
+    """
+    flats = [flat(experiment["params"]) for experiment in found]
+    keys = sorted({key for params in flats for key in params})
+    return [
+        key
+        for key in keys
+        if not key.endswith(("._target_", ".trusted_types"))
+        and len({json.dumps(params.get(key), sort_keys=True) for params in flats}) > 1
+    ]
+
+
 def table(found: list[dict[str, Any]]) -> str:
+    """Ranked experiments: the primary metric, the other metrics, and only the params that differ."""
     bar = load_params().evaluate
+    keys = changed_keys(found)
     lines = [
-        f"| experiment | model | {bar.primary_metric} ({bar.direction} is better) | params |",
-        "|---|---|---:|---|",
+        f"| experiment | {bar.primary_metric} ({bar.direction} is better) | other metrics | what differs |",
+        "|---|---:|---|---|",
     ]
     for experiment in ranked(found):
-        model = dict(experiment["params"]["model"])
-        name = model.pop("name")
-        settings = ", ".join(f"{k}={v}" for k, v in sorted(model.items()))
+        params = flat(experiment["params"])
+        settings = ", ".join(f"{key}={params.get(key, '-')}" for key in keys)
+        others = ", ".join(
+            f"{name}={value:.4g}" for name, value in sorted(experiment["metrics"].items()) if name != bar.primary_metric
+        )
         value = experiment["metrics"][bar.primary_metric]
-        lines.append(f"| {experiment['name']} | {name} | {value:.4f} | {settings} |")
+        lines.append(f"| {experiment['name']} | {value:.4f} | {others} | {settings} |")
     return "\n".join(lines)
 
 
