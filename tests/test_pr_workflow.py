@@ -162,6 +162,8 @@ def test_neutral_change_passes_with_both_columns_and_the_param(github: FakeGitHu
     assert f"| metric | better | base `{main_sha[:7]}` | head `{head[:7]}` |" in body
     assert "| `model.n_estimators` | 200 | 300 |" in body
     assert body.rstrip().endswith(MARKER)
+    # No run cache from main yet: both commits trained.
+    assert "Base retrained (validate, prepare, train, evaluate); head retrained (" in body
     assert comment["repo"] == REPOSITORY and comment["user"] == "github-actions[bot]"
     assert "plots.png is in the run's artifacts; publishing is off" in body
     assert not github.runner.cml_state.exists()  # publishing is off: CML is not even installed
@@ -287,6 +289,41 @@ def test_head_that_cannot_train_fails_with_the_reason_posted(github: FakeGitHub)
     [comment] = github.comments(5)
     assert comment["body"].startswith(f"## ❌ Model check: FAIL — head `{head[:7]}` did not run: ")
     assert "does not accept 'max_dpth'" in comment["body"]
+
+
+def test_main_warms_the_run_cache_and_pull_requests_restore_their_base(github: FakeGitHub):
+    """train.yml on main saves the DVC cache after a CI-subset run; PR checks restore it, never save."""
+    main_sha = github.git("rev-parse", "main")
+    context = {"repository": REPOSITORY, "sha": main_sha, "ref": "refs/heads/main", "token": "ghs_fake_token"}
+    workflow = github.workspace_file(".github/workflows/train.yml")
+    train = github.runner.run(workflow, "push", {}, context)["train"]
+    assert train.conclusion == "success", train.failures()
+    # After the full run only train and evaluate differ for the CI subset (validate and prepare match).
+    assert "ran train, evaluate" in train.step("Run the CI-subset pipeline").output
+    assert f"saved dvc-main-{main_sha}" in train.step("actions/cache/save").output
+
+    deeper = {"params/model/random_forest.yaml": ("max_depth: null", "max_depth: 12")}
+    head = github.push("deeper", deeper, "Depth")
+    job, _ = run_pr(github, github.open_pr(6, "deeper", head))
+    assert job.conclusion == "success", job.failures()
+    assert f"restored dvc-main-{main_sha}" in job.step("actions/cache/restore").output
+    body = github.comments(6)[0]["body"]
+    # Only train and evaluate depend on the model's params: head's validate and prepare come back too.
+    restored = f"Base restored from main's run cache @{main_sha[:7]} (ran only evaluate)"
+    assert f"{restored}; head retrained (train, evaluate)" in body
+
+    readme = (github.origin / "README.md").read_text()
+    first_line = readme.splitlines()[0]
+    head = github.push("docs", {"README.md": (first_line, first_line + "\n\nA docs-only change.")}, "Docs")
+    job, _ = run_pr(github, github.open_pr(7, "docs", head))
+    assert job.conclusion == "success", job.failures()
+    body = github.comments(7)[0]["body"]
+    # No stage input changed: head's stages come back from the same cache as the base's.
+    assert f"head restored from main's run cache @{main_sha[:7]} (ran only evaluate)" in body
+    timings = ", ".join(f"{s.name.split(' (')[0][:40]}: {s.seconds:.1f}s" for s in job.steps)
+    print(f"docs-only model-check step timings (base and head cached): {timings}")
+    # Pull requests only read: nothing was saved under a pull request's ref.
+    assert sorted(path.name for path in github.runner.caches.iterdir()) == ["refs_heads_main"]
 
 
 def harness_job(tmp_path: Path, steps: str) -> tuple[Runner, dict]:

@@ -40,6 +40,9 @@ CHECKED_PINS = {
     "actions/checkout": ("08c6903cd8c0fde910a37f88322edcfb5dd907a8", "v5.0.0"),
     "astral-sh/setup-uv": ("6b9c6063abd6010835644d4c2e1bef4cf5cd0fca", "v6.0.1"),
     "actions/cache": ("0057852bfaa89a56745cba8c7296529d2fc39830", "v4.3.0"),
+    # The same repository and tag: restore-only and save-only halves of actions/cache.
+    "actions/cache/restore": ("0057852bfaa89a56745cba8c7296529d2fc39830", "v4.3.0"),
+    "actions/cache/save": ("0057852bfaa89a56745cba8c7296529d2fc39830", "v4.3.0"),
     "actions/upload-artifact": ("ea165f8d65b6e75b540449e92b4886f43607fa02", "v4.6.2"),
     "actions/download-artifact": ("d3f86a106a0bac45b974a628896c90dbdf5c8093", "v4.3.0"),
     "iterative/setup-cml": ("f12ea7685438c1fc438d50f77519b3860cf5fa98", "v2.0.1"),
@@ -301,7 +304,49 @@ class Runner:
         if action == "iterative/setup-cml":
             shutil.copy2(STAND_INS / "cml", bin_dir / "cml")
             return "cml stand-in on PATH"
+        if action == "actions/cache/restore":
+            return self.restore_cache(inputs, context, workspace)
+        if action == "actions/cache/save":
+            return self.save_cache(inputs, context, workspace)
         return f"{action}: nothing to emulate"  # setup-uv (uv is on PATH), cache
+
+    @property
+    def caches(self) -> Path:
+        return self.root / "actions-cache"
+
+    def cache_scopes(self, context) -> list[str]:
+        """GitHub's cache isolation: a run reads its own ref's caches, then the default branch's."""
+        ref = context["github"].get("ref") or "refs/heads/main"
+        return list(dict.fromkeys([ref, "refs/heads/main"]))
+
+    def restore_cache(self, inputs: dict[str, str], context, workspace: Path) -> str:
+        """Exact key first, then the newest entry matching a restore-keys prefix; outputs as GitHub's."""
+        prefixes = [line.strip() for line in inputs.get("restore-keys", "").splitlines() if line.strip()]
+        matched = None
+        for scope in self.cache_scopes(context):
+            entries = self.caches / scope.replace("/", "_")
+            if (entries / inputs["key"]).is_dir():
+                matched = entries / inputs["key"]
+                break
+            candidates = [e for e in entries.glob("*") if any(e.name.startswith(p) for p in prefixes)]
+            if candidates:
+                matched = max(candidates, key=lambda e: e.stat().st_mtime_ns)
+                break
+        output_file = workspace.parent / f"{workspace.name}-output"
+        if matched is None:
+            return "cache not found"
+        shutil.copytree(matched, workspace / inputs["path"], dirs_exist_ok=True)
+        hit = "true" if matched.name == inputs["key"] else "false"
+        output_file.write_text(f"cache-hit={hit}\ncache-matched-key={matched.name}\n")
+        return f"restored {matched.name}"
+
+    def save_cache(self, inputs: dict[str, str], context, workspace: Path) -> str:
+        """Saved under the run's own ref; an existing key is never overwritten (GitHub's rule)."""
+        target = self.caches / self.cache_scopes(context)[0].replace("/", "_") / inputs["key"]
+        if target.exists():
+            return f"cache {inputs['key']} exists; not saved"
+        shutil.copytree(workspace / inputs["path"], target)
+        return f"saved {inputs['key']}"
 
     def upload(self, inputs: dict[str, str], workspace: Path) -> str:
         """Store the files at the artifact's root as GitHub does: paths relative to the least

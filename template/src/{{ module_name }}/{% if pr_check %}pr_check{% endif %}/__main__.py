@@ -1,4 +1,4 @@
-"""`python -m <module>.pr_check pr|skip|gate`."""
+"""`python -m <module>.pr_check pr|gate|warm-cache|skip`."""
 
 from .check import main
 

@@ -3,6 +3,8 @@
     python -m <package>.pr_check pr     train base and head on the CI subset, write the report
     python -m <package>.pr_check gate   exit 1 when the report's verdict is FAIL (and the gate blocks)
     python -m <package>.pr_check skip REASON   write a "skipped" report (fork PRs without secrets)
+    python -m <package>.pr_check warm-cache   on main: run the CI-subset pipeline so its DVC run
+                                              cache lets PR checks restore the base, not train it
 
 The poster (.github/workflows/model-check-comment.yml) runs no project code: it checks the
 artifact and calls `cml comment update` in a few lines of shell.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -127,6 +130,28 @@ def run_pipeline(project: Path, log_path: Path, cache_dir: Path) -> str | None:
     return None
 
 
+def stages_run(log_path: Path) -> tuple[list[str], list[str]]:
+    """From a `dvc repro` log: the stages that ran, and those DVC restored from its run cache."""
+    text = log_path.read_text(encoding="utf-8") if log_path.exists() else ""
+    ran = re.findall(r"Running stage '([^']+)'", text)
+    return ran, re.findall(r"Stage '([^']+)' is cached - skipping run", text)
+
+
+def how_it_ran(who: str, log_path: Path, cache_key: str) -> str:
+    """One clause for the report: did this commit train, or come back from the run cache?
+
+    `cache_key` is the actions/cache key main's train workflow saved (dvc-main-<sha>), if one
+    was restored. evaluate always runs: its metrics are git-tracked (cache: false), which the
+    run cache cannot restore.
+    """
+    ran, restored = stages_run(log_path)
+    if "train" in restored:
+        sha = cache_key.rsplit("-", 1)[-1][:7] if cache_key else ""
+        source = f"main's run cache @{sha}" if sha else "the run cache"
+        return f"{who} restored from {source} (ran only {', '.join(ran) or 'nothing'})"
+    return f"{who} retrained ({', '.join(ran) or 'no stage ran'})"
+
+
 def collect(project: Path, destination: Path) -> None:
     destination.mkdir(parents=True, exist_ok=True)
     for name, source in RUN_FILES.items():
@@ -197,7 +222,12 @@ def pr() -> None:
             drift = raw_drift(base_project, head_project, head.params)
         finally:
             git("worktree", "remove", "--force", str(base_project))
+    cache_key = os.environ.get("RUN_CACHE_KEY", "")
+    runs = [how_it_ran("head", REPORT_DIR / "head.log", cache_key)]
+    if base is not None:
+        runs.insert(0, how_it_ran("base", REPORT_DIR / "base.log", cache_key))
     context = ReportContext(
+        runs="; ".join(runs),
         base_sha=merge_base,
         head_sha=head_sha,
         base_ref=os.environ.get("BASE_REF") or "the base branch",
@@ -208,6 +238,24 @@ def pr() -> None:
     write_plots(base, head, head.params["task"], REPORT_DIR / "plots.png")
     report, verdict = build_report(base, head, context)
     write_outputs(report, verdict.as_json(), pr_number, head_sha)
+
+
+def warm_cache() -> None:
+    """On main: the CI-subset pipeline, as a PR check's base would run it, to fill the run cache.
+
+    The train workflow then saves .dvc/cache for pull requests to restore (actions/cache); only
+    runs on main save it, so no PR can plant an entry another PR's base would restore.
+    """
+    project = Path.cwd()
+    REPORT_DIR.mkdir(parents=True, exist_ok=True)
+    error = compose_ci_params(project, ci_overrides(project)) or run_pipeline(
+        project, REPORT_DIR / "warm-cache.log", project / ".dvc" / "cache"
+    )
+    if error:
+        raise PipelineError(f"the CI-subset pipeline did not run: {error}")
+    ran, restored = stages_run(REPORT_DIR / "warm-cache.log")
+    done, cached = ", ".join(ran) or "nothing", ", ".join(restored) or "nothing"
+    print(f"run cache warm for the CI subset: ran {done}; already cached {cached}")
 
 
 def write_outputs(report: str, verdict: dict, pr_number: str, head_sha: str) -> None:
@@ -242,7 +290,7 @@ def gate() -> None:
         raise PipelineError(f"model check failed: {verdict['headline']}")
 
 
-COMMANDS = {"pr": pr, "gate": gate}
+COMMANDS = {"pr": pr, "gate": gate, "warm-cache": warm_cache}
 
 
 def main() -> None:
@@ -252,7 +300,7 @@ def main() -> None:
     elif command in COMMANDS:
         COMMANDS[command]()
     else:
-        raise PipelineError(f"usage: python -m {__package__} pr|gate|skip REASON (got {command!r})")
+        raise PipelineError(f"usage: python -m {__package__} pr|gate|warm-cache|skip REASON (got {command!r})")
 
 
 if __name__ == "__main__":

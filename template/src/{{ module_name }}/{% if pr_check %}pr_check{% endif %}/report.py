@@ -64,6 +64,7 @@ class ReportContext:
     head_sha: str
     base_ref: str
     base_error: str | None = None  # why the base could not run, if it could not
+    runs: str = ""  # which commit trained and which came back from the run cache
     drift: list[ColumnShift] | None = None  # None when the raw data is identical
     # With publishing on, CML uploads plots.png to its public asset server and the comment shows it.
     publish_plots: bool = False
@@ -352,7 +353,9 @@ def build_report(base: RunResult | None, head: RunResult, context: ReportContext
             if base is not None
             else f"No baseline: {context.base_error}. "
         )
-        + f"head = `{short(context.head_sha)}`. Quality bar from `params/evaluate/`: "
+        + f"head = `{short(context.head_sha)}`. "
+        + (f"{context.runs[0].upper()}{context.runs[1:]}. " if context.runs else "")
+        + "Quality bar from `params/evaluate/`: "
         f"{METRIC_NAMES[primary]} {sign} {fmt(float(bar['threshold']))} and no significant {limit} "
         f"beyond {fmt(float(bar['tolerance']))} vs base.",
         "",
