@@ -11,7 +11,7 @@ import yaml
 from support.projects import TOOLS_BIN, Project, render
 from support.workflow_harness import CHECKED_PINS
 
-PINNED = re.compile(r"^(?P<action>[\w.-]+/[\w.-]+)@(?P<sha>[0-9a-f]{40}) # (?P<tag>v\d+(\.\d+)*)$")
+PINNED = re.compile(r"^(?P<action>[\w.-]+/[\w.-]+(/[\w.-]+)?)@(?P<sha>[0-9a-f]{40}) # (?P<tag>v\d+(\.\d+)*)$")
 
 
 def workflows(project: Project) -> list[Path]:
