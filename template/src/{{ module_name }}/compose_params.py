@@ -9,6 +9,7 @@ The output matches what DVC's Hydra integration writes, so the two never fight o
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -70,9 +71,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     experiment = experiment_in_workspace() if status else None
     if experiment:
+        keep = (
+            f"`python -m {__package__}.data_tools.experiments keep {experiment}`"
+            if importlib.util.find_spec(f"{__package__}.data_tools") is not None
+            else f"put its overrides in {CONFIG_DIR}/ and recompose"
+        )
         print(
-            f"{PARAMS_PATH} holds experiment {experiment} (dvc exp run): to keep it, put its overrides in "
-            f"{CONFIG_DIR}/ and recompose; to drop it, `git checkout {PARAMS_PATH} dvc.lock && dvc checkout`",
+            f"{PARAMS_PATH} holds experiment {experiment} (dvc exp run): to keep it, {keep}; "
+            f"to drop it, `git checkout {PARAMS_PATH} dvc.lock && dvc checkout`",
             file=sys.stderr,
         )
     return status

@@ -2,7 +2,8 @@
 
     python -m <package>.data_tools.experiments sweep NAME [--jobs 2] [--extra OVERRIDE ...]
     python -m <package>.data_tools.experiments best            # table sorted by the primary metric
-    python -m <package>.data_tools.experiments apply-best      # `dvc exp apply` the best one
+    python -m <package>.data_tools.experiments apply-best      # keep the best one (params/ edited)
+    python -m <package>.data_tools.experiments keep NAME       # keep a named one
 
 Named sweeps live in params/sweeps.yaml. Each queued experiment is a separate `dvc` worker
 process; estimators are kept to one thread each (`_internal/threads.py`) so two workers
@@ -23,7 +24,9 @@ import yaml
 from .._internal.errors import PipelineError, run_stage
 from .._internal.paths import METRICS_PATH
 from .._internal.threads import one_thread_env
+from ..compose_params import main as recompose
 from ..params import load_params
+from .keep_experiment import flat, keep_settings
 
 SWEEPS_PATH = Path("params/sweeps.yaml")
 METRICS_FILE = METRICS_PATH.as_posix()  # how `dvc exp show --json` names it
@@ -86,17 +89,6 @@ def ranked(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(found, key=lambda e: sign * e["metrics"][bar.primary_metric])
 
 
-def flat(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested params as dotted keys, as `-S` names them (model.max_depth)."""
-    items: dict[str, Any] = {}
-    for key, value in params.items():
-        if isinstance(value, dict):
-            items.update(flat(value, f"{prefix}{key}."))
-        else:
-            items[f"{prefix}{key}"] = value
-    return items
-
-
 def changed_keys(found: list[dict[str, Any]]) -> list[str]:
     """Params whose value differs between the experiments shown; the rest is noise on a wide table.
 
@@ -131,13 +123,40 @@ def table(found: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def keep(experiment: dict[str, Any]) -> str:
+    """Make `experiment` the project's settings: params/ edited, params.yaml recomposed.
+
+    Trained on all the data, its outputs come too (`dvc exp apply`), so params/, params.yaml,
+    dvc.lock and the metrics agree. Trained on the CI subset, only its settings are kept: main
+    trains on all the data, so `dvc repro` has to run.
+    """
+    name = experiment["name"]
+    on_subset = experiment["params"]["data"]["subset"]["fraction"] < 1
+    if not on_subset:
+        dvc("exp", "apply", name)
+    changed = keep_settings(experiment["params"], name)
+    recompose([])
+    edited = ", ".join(path.as_posix() for path in changed) or "nothing (params/ already says so)"
+    then = (
+        "it trained on the CI subset: run `dvc repro` to train it on all the data, then commit"
+        if on_subset
+        else "review `git diff`, then commit params/, params.yaml, dvc.lock and metrics/"
+    )
+    return f"kept {name}: edited {edited}; {then}"
+
+
+def by_name(name: str) -> dict[str, Any]:
+    found = {experiment["name"]: experiment for experiment in experiments()}
+    if name not in found:
+        raise PipelineError(f"no experiment named {name!r} with metrics; known: {', '.join(sorted(found)) or 'none'}")
+    return found[name]
+
+
 def apply_best() -> str:
     found = experiments()
     if not found:
         raise PipelineError("no experiments with metrics; run a sweep first")
-    best = ranked(found)[0]["name"]
-    dvc("exp", "apply", best)
-    return best
+    return keep(ranked(found)[0])
 
 
 def main() -> None:
@@ -149,14 +168,18 @@ def main() -> None:
     sweep.add_argument("--extra", nargs="*", default=[], help="more -S overrides, e.g. data=ci")
     commands.add_parser("best")
     commands.add_parser("apply-best")
+    keep_one = commands.add_parser("keep", help="make one experiment the project's settings (params/)")
+    keep_one.add_argument("name")
     args = parser.parse_args()
     if args.command == "sweep":
         run_sweep(args.name, args.jobs, args.extra)
         print(table(experiments()))
     elif args.command == "best":
         print(table(experiments()))
+    elif args.command == "keep":
+        print(keep(by_name(args.name)))
     else:
-        print(f"applied {apply_best()}; review `git diff`, then commit params.yaml, dvc.lock and metrics")
+        print(apply_best())
 
 
 if __name__ == "__main__":
