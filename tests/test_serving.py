@@ -3,9 +3,11 @@ service's own tests passing for a regression project too (the default one runs i
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 
+import yaml
 from support.projects import REGRESSION_HGB, TOOLS_BIN, Project, rendered_project
 
 
@@ -39,6 +41,18 @@ def test_dockerfile_passes_hadolint_or_is_absent(project: Project):
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_readme_curl_example_sends_exactly_the_models_features(project: Project):
+    """Per task: the regression README once sent the target and left out a feature (a 422)."""
+    if not serving(project):
+        return
+    readme = (project.path / "README.md").read_text()
+    body = re.search(r"/predict -H 'content-type: application/json' -d '(\{.*?\})'", readme, re.DOTALL)
+    assert body, "no /predict example in the README"
+    [record] = json.loads(body.group(1))["records"]
+    data = yaml.safe_load((project.path / "params/data/penguins.yaml").read_text())
+    assert set(record) == {*data["numeric_features"], *data["categorical_features"]}
 
 
 def test_dockerfile_builds_a_small_non_root_service(default_project: Project):
