@@ -52,7 +52,7 @@ def check_raw(frame: pd.DataFrame, path: Path, data_params: DataParams) -> pd.Da
             f"params/data: {', '.join(map(repr, unknown_roles))} not in the data dictionary; "
             "add the column to schema.yaml or fix the name in params/data/"
         )
-    missing = [name for name in RAW_SCHEMA.columns if name not in frame.columns]
+    missing = [name for name, column in RAW_SCHEMA.columns.items() if column.required and name not in frame.columns]
     if missing:
         raise PipelineError(
             f"{path}: missing column{'s' if len(missing) > 1 else ''} "
@@ -61,7 +61,7 @@ def check_raw(frame: pd.DataFrame, path: Path, data_params: DataParams) -> pd.Da
     extra = [name for name in frame.columns if name not in RAW_SCHEMA.columns]
     if extra:
         log.warning("%s: ignoring columns not in the data dictionary: %s", path, ", ".join(extra))
-    schema_frame = frame[list(RAW_SCHEMA.columns)]
+    schema_frame = frame[[name for name in RAW_SCHEMA.columns if name in frame.columns]]
     try:
         return RAW_SCHEMA.validate(schema_frame, lazy=True)
     except SchemaErrors as errors:
