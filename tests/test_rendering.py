@@ -86,7 +86,11 @@ PR_CHECK_FILES = {
 }
 DATA_TOOLS_FILES = {
     "params/sweeps.yaml",
-    *(f"src/{{module}}/data_tools/{n}.py" for n in ("__init__", "adopt_data", "infer_schema", "experiments")),
+    *(
+        f"src/{{module}}/data_tools/{n}.py"
+        for n in ("__init__", "adopt_data", "infer_schema", "evolve_schema", "experiments")
+    ),
+    "tests/data_tools/test_evolve_schema.py",
     "tests/data_tools/test_experiments.py",
     "tests/data_tools/test_infer_schema.py",
 }

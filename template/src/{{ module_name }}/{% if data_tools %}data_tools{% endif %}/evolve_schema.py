@@ -80,7 +80,7 @@ def numeric_changes(name: str, entry: dict, present: pd.Series, is_role: bool) -
     text = present[numbers.isna()]
     if not text.empty:
         examples = ", ".join(map(repr, text.astype(str).unique()[:3]))
-        if is_role:
+        if is_role or "range" in entry:  # a feature, or a column someone gave a range: not text
             return [], [f"column '{name}': {len(text)} values are not numbers (e.g. {examples}); fix the batch"]
         why = f"{len(text)} text values (e.g. {examples}) in a column that is not a feature"
         return [Change(name, "type", entry["type"], "str", why)], []
@@ -157,7 +157,7 @@ def propose(document: Any, batch: pd.DataFrame, roles: tuple[str, ...], source: 
             elif entry.get("required", True):
                 changes.append(Change(name, "required", True, False, "absent from the batch; not a feature"))
             continue
-        found, blocked = column_changes(name, entry, batch[name], name in roles)
+        found, blocked = column_changes(name, to_plain(entry), batch[name], name in roles)
         changes += found
         refused += blocked
     new_columns = {}
@@ -241,6 +241,18 @@ def edited_text(old_text: str, document: Any, proposal: Proposal) -> str:
     for first, after, replacement in sorted(edits, key=lambda edit: (edit[0], edit[1]), reverse=True):
         lines[first:after] = replacement
     return "".join(lines)
+
+
+def to_plain(value: Any) -> Any:
+    """ruamel's commented maps and quoted-string types as plain dicts, lists, str, int and float."""
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_plain(v) for v in value]
+    for plain in (bool, int, float, str):
+        if isinstance(value, plain):
+            return plain(value)
+    return value
 
 
 def evolved_data(old_text: str, proposal: Proposal) -> dict[str, Any]:

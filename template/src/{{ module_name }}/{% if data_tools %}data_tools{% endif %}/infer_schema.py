@@ -19,9 +19,9 @@ import pandas as pd
 from .._internal.errors import PipelineError
 from ..params import Task
 
-# A string column with at most this many distinct values, each seen about twice or more, is
+# A string column with at most this many distinct values (the 50 US states fit), each seen about twice or more, is
 # categorical; otherwise it is free text (names, ids, comments), which is not a model feature.
-MAX_CATEGORIES = 30
+MAX_CATEGORIES = 60
 # A whole-number target with at most this many values can be a class label (e.g. 0/1).
 MAX_CLASSES = 20
 # Ranges are the observed min/max widened by this share of the span on each side, then rounded
