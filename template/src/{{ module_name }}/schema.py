@@ -42,6 +42,16 @@ def as_text(values: pd.Series) -> pd.Series:
     return values
 
 
+def as_category_text(values: pd.Series) -> pd.Series:
+    """A categorical feature as the model was trained on it: text, nulls kept (1 -> "1", True -> "True").
+
+    A CSV read for scoring gives 0/1 flags as numbers and yes/no as booleans; the model learned
+    their text, and would take 1 for an unknown category.
+    """
+    text = as_text(values)
+    return text.astype(str).astype(object).where(text.notna(), float("nan"))  # NaN: what the imputer fills
+
+
 def parses_as_dates(values: pd.Series, date_format: str) -> pd.Series:
     """Per value: present values must parse as dates written in `date_format`."""
     present = values.notna()

@@ -108,6 +108,8 @@ def numeric_changes(name: str, entry: dict, present: pd.Series, is_role: bool) -
                 number_value(wider[1] if seen_high > high else high),
             ]
             why = f"{below + above} values outside (seen {number(seen_low)} to {number(seen_high)})"
+            if max(low - seen_low, seen_high - high) > high - low:  # farther out than the range is wide
+                why += "; FAR outside the old range: check these values are real, not errors"
             changes.append(Change(name, "range", [number_value(low), number_value(high)], new, why))
     return changes, []
 
