@@ -122,7 +122,8 @@ def column_changes(name: str, entry: dict, values: pd.Series, is_role: bool) -> 
     nulls = int(values.isna().sum())
     present = values.dropna()
     if nulls and not entry.get("nullable", False):
-        changes.append(Change(name, "nullable", False, True, f"{nulls} missing values ({nulls / len(values):.1%})"))
+        share = f"{100 * nulls / len(values):.1f} percent"
+        changes.append(Change(name, "nullable", False, True, f"{nulls} missing values ({share})"))
         if entry["type"] == "int":
             changes.append(Change(name, "type", "int", "float", "whole numbers with nulls are read as floats"))
     if entry["type"] in ("int", "float"):
