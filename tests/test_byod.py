@@ -21,6 +21,7 @@ MODULE = "churn_model"
 BYOD = AnswerSet("byod", answers={"project_name": "Churn Model"}, module=MODULE)
 RAW = "data/raw/churn.csv"
 ADOPT = ("-m", f"{MODULE}.data_tools.adopt_data")
+EVOLVE = ("-m", f"{MODULE}.data_tools.evolve_schema")
 
 
 def churn_table(seed: int, rows: int = 500, stretch: float = 0.0) -> pd.DataFrame:
@@ -160,6 +161,32 @@ def test_second_batch_beyond_the_first_is_accepted(adopted, raw_batch):
     done = python(project, "-m", f"{MODULE}.validate")
     assert done.returncode == 0, done.stderr
     assert "500 rows match the data dictionary" in done.stderr
+
+
+def test_a_batch_with_new_levels_and_nulls_goes_through_evolve_schema(adopted, raw_batch):
+    """validate refuses it; evolve_schema shows the changes, --apply writes them keeping hand edits."""
+    project, _ = adopted
+    schema_path = project.path / "src" / MODULE / "schema.yaml"
+    reviewed = schema_path.read_text().replace("  plan:\n", "  # plan names come from billing\n  plan:\n", 1)
+    schema_path.write_text(reviewed)
+    batch = churn_table(seed=4)
+    batch.loc[[2, 5, 8], "plan"] = "enterprise"
+    batch.loc[[1, 4], "support_calls"] = None
+    try:
+        raw_batch(batch)
+        refused = python(project, "-m", f"{MODULE}.validate")
+        assert refused.returncode == 1 and "'plan'" in refused.stderr and "'support_calls'" in refused.stderr
+        shown = python(project, *EVOLVE, RAW, check=True)
+        assert "new levels: enterprise (3 rows)" in shown.stdout and "support_calls: nullable" in shown.stdout
+        assert schema_path.read_text() == reviewed, "showing writes nothing"
+        python(project, *EVOLVE, RAW, "--apply", check=True)
+        evolved = schema_path.read_text()
+        assert "# plan names come from billing" in evolved and "enterprise" in evolved
+        done = python(project, "-m", f"{MODULE}.validate")
+        assert done.returncode == 0, done.stderr
+        python(project, "-m", f"{MODULE}.data_dictionary", "--check", check=True)
+    finally:
+        project.run("git", "checkout", "--", "src", "docs")
 
 
 @pytest.mark.parametrize(

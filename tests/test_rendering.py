@@ -88,8 +88,9 @@ DATA_TOOLS_FILES = {
     "params/sweeps.yaml",
     *(
         f"src/{{module}}/data_tools/{n}.py"
-        for n in ("__init__", "adopt_data", "infer_schema", "experiments", "keep_experiment")
+        for n in ("__init__", "adopt_data", "infer_schema", "evolve_schema", "experiments", "keep_experiment")
     ),
+    "tests/data_tools/test_evolve_schema.py",
     "tests/data_tools/test_experiments.py",
     "tests/data_tools/test_keep_experiment.py",
     "tests/data_tools/test_infer_schema.py",

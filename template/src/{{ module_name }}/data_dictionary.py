@@ -39,11 +39,16 @@ def render(raw_schema: pa.DataFrameSchema | None = None) -> str:
         else:
             allowed = "any"
         nulls = "allowed" if column.nullable else "not allowed"
-        lines.append(f"| `{name}` | {column.dtype} | {nulls} | {allowed} | {column.description} |")
+        if not column.required:
+            nulls += "; column optional"
+        date_format = (column.metadata or {}).get("date_format")
+        kind = f"date ({date_format})" if date_format else column.dtype
+        lines.append(f"| `{name}` | {kind} | {nulls} | {allowed} | {column.description} |")
     lines += [
         "",
-        "Columns not listed here are ignored with a warning. Rows repeated exactly are dropped",
-        "(the count is logged); rows without a target value are dropped before training.",
+        "Columns not listed here are ignored with a warning; an optional column may be absent (it is",
+        "checked when present). Rows repeated exactly are dropped (the count is logged); rows without a",
+        "target value are dropped before training.",
         "",
     ]
     return "\n".join(lines)

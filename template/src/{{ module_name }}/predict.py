@@ -26,7 +26,7 @@ from ._internal.files import atomic_path
 from ._internal.paths import LINEAGE_PATH, MODEL_PATH, ROW_ID
 from ._internal.scoring import score_rows
 from .params import PARAMS_PATH, DataParams, Params, Task, load_params
-from .schema import RAW_SCHEMA, allowed_categories, documented_range
+from .schema import RAW_SCHEMA, allowed_categories, as_category_text, documented_range
 
 if TYPE_CHECKING:
     from ._internal.lineage import ModelVersion
@@ -62,7 +62,7 @@ def input_warnings(frame: pd.DataFrame, data_params: DataParams) -> pd.Series:
             notes.append(not_number.map({True: f"{column} not a number", False: ""}))
         allowed = allowed_categories(column)
         if allowed is not None:
-            unknown = values.notna() & ~values.astype("string").isin(allowed)
+            unknown = values.notna() & ~as_category_text(values).isin(allowed)
             notes.append(unknown.map({True: f"unknown {column}", False: ""}))
         limits = documented_range(column)
         if limits is not None:
@@ -82,6 +82,8 @@ def predict(model: Any, frame: pd.DataFrame, task: Task, data_params: DataParams
     # A non-number in a numeric column becomes missing (flagged in `warnings`), not a crash.
     for column in data_params.numeric_features:
         features[column] = pd.to_numeric(features[column], errors="coerce")
+    for column in data_params.categorical_features:  # 0/1 and yes/no read as numbers: the model learned text
+        features[column] = as_category_text(features[column])
     result = score_rows(model, features, task)
     result["warnings"] = input_warnings(frame, data_params)
     flagged = int((result["warnings"] != "").sum())

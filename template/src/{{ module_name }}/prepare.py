@@ -27,7 +27,8 @@ def clean(raw_frame: pd.DataFrame, target: str) -> pd.DataFrame:
 
     One copy of the rows: both filters are combined into one mask before anything is taken.
     """
-    duplicated = raw_frame.duplicated(subset=list(RAW_SCHEMA.columns), keep="first").to_numpy()
+    present = [name for name in RAW_SCHEMA.columns if name in raw_frame.columns]  # optional ones may be absent
+    duplicated = raw_frame.duplicated(subset=present, keep="first").to_numpy()
     no_target = raw_frame[target].isna().to_numpy()
     if duplicated.any():
         log.info("dropped %d duplicated rows (kept the first of each)", int(duplicated.sum()))

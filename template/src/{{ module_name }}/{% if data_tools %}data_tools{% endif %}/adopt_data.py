@@ -112,7 +112,8 @@ def data_yaml(name: str, raw_path: Path, target: str, guesses: list[ColumnGuess]
     lines = [
         f"# {name}: written by `python -m {PACKAGE}.data_tools.adopt_data`. Columns, types, ranges and categories live",
         f"# in the data dictionary (src/{PACKAGE}/schema.yaml); this file says which columns play which role.",
-        f"# Not features (free text, identifiers, empty): {', '.join(ignored) or 'none'}.",
+        f"# Not features (identifiers, free text, dates, constant or empty; see `review:` in the schema): "
+        f"{', '.join(ignored) or 'none'}.",
         f"raw_path: {raw_path.as_posix()}",
         f"target: {target}",
         f"numeric_features: [{', '.join(numeric)}]",
@@ -202,7 +203,8 @@ def check_can_replace(schema_text: str, force: bool) -> None:
         return
     raise PipelineError(
         f"src/{PACKAGE}/schema.yaml has been edited since it was written (it is neither the penguins schema "
-        "nor an unedited inferred one); commit it, then pass --force to replace it"
+        f"nor an unedited inferred one); for a new batch of the same data run `python -m {PACKAGE}.data_tools."
+        "evolve_schema <csv>` instead; to start over on other data, commit it, then pass --force"
     )
 
 
@@ -218,7 +220,10 @@ def adopt(csv_path: Path, target: str, name: str | None, force: bool, sensitive:
         raise PipelineError(f"--sensitive: {', '.join(map(repr, unknown))} not in {raw_path}")
     guesses = infer_columns(frame, target, task)
     if not any(g.is_feature for g in guesses if g.name != target):
-        raise PipelineError(f"{raw_path}: no column besides '{target}' can be a feature (all free text or empty)")
+        raise PipelineError(
+            f"{raw_path}: no column besides '{target}' can be a feature "
+            "(all identifiers, free text, dates, constant or empty)"
+        )
     schema_text = render_schema(guesses, raw_path.as_posix(), f"{option}_raw", PACKAGE, target, sensitive)
     from ..data_dictionary import DICTIONARY_PATH, render
 
@@ -250,6 +255,11 @@ def report(adoption: Adoption, target: str) -> None:
         role = "target" if guess.name == target else ("feature" if guess.is_feature else "NOT a feature")
         nulls = f", {guess.nulls} nulls" if guess.nulls else ""
         print(f"  {guess.name}: {guess.kind} {guess.dtype}, {role}{nulls}")
+    excluded = [g for g in adoption.guesses if not g.is_feature and g.name != target]
+    if excluded:
+        print(f"kept out of the features ({len(excluded)}; optional in the data, checked when present):")
+    for guess in excluded:
+        print(f"  {guess.name}: {guess.excluded}")
     for path in adoption.files:
         print(f"wrote {path}")
     for path in adoption.remove:

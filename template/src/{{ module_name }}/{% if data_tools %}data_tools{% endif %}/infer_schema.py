@@ -19,9 +19,9 @@ import pandas as pd
 from .._internal.errors import PipelineError
 from ..params import Task
 
-# A string column with at most this many distinct values, each seen about twice or more, is
+# A string column with at most this many distinct values (the 50 US states fit), each seen about twice or more, is
 # categorical; otherwise it is free text (names, ids, comments), which is not a model feature.
-MAX_CATEGORIES = 30
+MAX_CATEGORIES = 60
 # A whole-number target with at most this many values can be a class label (e.g. 0/1).
 MAX_CLASSES = 20
 # Ranges are the observed min/max widened by this share of the span on each side, then rounded
@@ -32,16 +32,25 @@ FINGERPRINT_LINE = "# adopt_data fingerprint: {} (editing this file changes it; 
 FINGERPRINT_PATTERN = re.compile(r"^# adopt_data fingerprint: ([0-9a-f]{12}) .*$", re.MULTILINE)
 INFERRED_MARK = "INFERRED - review before trusting"
 
-Kind = Literal["numeric", "categorical", "text"]
+Kind = Literal["numeric", "categorical", "text", "date"]
+# An identifier is told by distinctness (every value different), whatever its numbering; below
+# this many rows a distinct whole-number column is as likely a measurement as an id.
+MIN_ID_ROWS = 20
+# Date formats tried when pandas cannot guess one from the first value (e.g. Mar-2018).
+DATE_FORMATS = ("%b-%Y", "%b %Y", "%Y-%m", "%m/%Y", "%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y", "%d-%b-%Y", "%d %b %Y")
 
 
 @dataclasses.dataclass(frozen=True)
 class ColumnGuess:
-    """What one raw column looks like in the sample, and what the schema will say about it."""
+    """What one raw column looks like in the sample, and what the schema will say about it.
+
+    `excluded` is why the column is not a feature (None for a feature): such a column is kept in
+    the dictionary, checked when present, and optional (`required: false`).
+    """
 
     name: str
     kind: Kind
-    dtype: Literal["int", "float", "str"]
+    dtype: Literal["int", "float", "str", "date"]
     nullable: bool
     rows: int
     nulls: int
@@ -50,20 +59,21 @@ class ColumnGuess:
     observed: tuple[float, float] | None = None
     limits: tuple[float, float] | None = None
     review: tuple[str, ...] = ()
+    excluded: str | None = None
+    date_format: str | None = None
 
     @property
     def is_feature(self) -> bool:
-        return self.kind != "text"
+        return self.excluded is None
 
     def summary(self) -> str:
         """A few words for the description column of the data dictionary."""
+        if self.excluded is not None:
+            return f"{self.excluded}; not a feature"
         if self.kind == "categorical":
             return f"{len(self.categories or ())} categories seen"
-        if self.kind == "numeric" and self.observed:
-            low, high = self.observed
-            return f"{self.dtype}, {number(low)} to {number(high)} seen"
-        what = "text" if self.dtype == "str" else "identifier"
-        return f"{what}, {self.distinct} distinct values; not a feature"
+        low, high = self.observed or (math.nan, math.nan)
+        return f"{self.dtype}, {number(low)} to {number(high)} seen"
 
 
 def number(value: float) -> str:
@@ -95,23 +105,41 @@ def widen(low: float, high: float, integral: bool, margin: float = RANGE_MARGIN)
 
 
 def is_boolean(values: pd.Series) -> bool:
-    """True/false, yes/no and similar two-valued columns (as read by pandas, or as words)."""
+    """True/false, yes/no, 0/1 and similar two-valued columns (as read by pandas, or as words)."""
     if pd.api.types.is_bool_dtype(values):
         return True
+    if pd.api.types.is_numeric_dtype(values):
+        return set(values.unique()) == {0, 1}
     words = {str(value).strip().lower() for value in values.unique()}
     return any(words <= pair for pair in BOOLEAN_PAIRS)
 
 
-def looks_like_dates(values: pd.Series) -> bool:
-    try:
-        pd.to_datetime(values.astype(str), format="ISO8601")
-    except (ValueError, TypeError):
-        return False
-    return True
+def date_format_of(values: pd.Series) -> str | None:
+    """The one format every value is written in, if they are all dates; None otherwise.
+
+    pyarrow reads ISO dates as timestamps already. Text must parse in a single format (guessed
+    from the first value, or one of DATE_FORMATS), so codes like 'A1' or '12' are never dates.
+    """
+    from pandas.tseries.api import guess_datetime_format
+
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return "ISO8601"
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return None
+    text = values.astype(str)
+    if text.str.fullmatch(r"[+-]?\d+(\.\d*)?").any():
+        return None  # plain numbers (years, codes) are not dates
+    guessed = guess_datetime_format(text.iloc[0])
+    sample = text.sample(min(len(text), 1000), random_state=0)
+    for candidate in (guessed, *DATE_FORMATS):
+        if candidate and pd.to_datetime(sample, format=candidate, errors="coerce").notna().all():
+            iso = candidate in ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S")
+            return "ISO8601" if iso else candidate
+    return None
 
 
-def infer_column(series: pd.Series) -> ColumnGuess:
-    """Type, kind (numeric, categorical or free text), nullability, range or categories of a column."""
+def infer_column(series: pd.Series, is_target: bool = False) -> ColumnGuess:
+    """Type, kind and role (feature, or excluded and why), nullability, range or categories of a column."""
     values = series.dropna()
     rows, nulls = len(series), int(series.isna().sum())
     common = {"name": str(series.name), "nullable": nulls > 0, "rows": rows, "nulls": nulls}
@@ -121,11 +149,27 @@ def infer_column(series: pd.Series) -> ColumnGuess:
             kind="text",
             dtype="str",
             distinct=0,
-            review=("every value is missing: not a feature; drop the column or find its data",),
+            excluded="every value is missing",
+            review=("every value is missing: not a feature, optional; drop the column or find its data",),
         )
     distinct = int(values.nunique())
+    dtype = "str" if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values) else None
+    if distinct == 1 and not is_target:
+        shown = str(values.iloc[0])
+        return ColumnGuess(
+            **common,
+            kind="text",
+            dtype=dtype or ("int" if pd.api.types.is_integer_dtype(values) else "float"),
+            distinct=1,
+            excluded=f"one value ({shown[:40]}) in every row",
+            review=(
+                f"one value ({shown[:40]}) in every row: nothing to learn, not a feature, optional; "
+                "if it varies in later data, give it a range or categories and add it to the features",
+            ),
+        )
     if is_boolean(values):
-        categories = tuple(sorted(str(value) for value in values.unique()))
+        labels = as_labels(values)
+        categories = tuple(sorted(labels.unique()))
         return ColumnGuess(
             **common,
             kind="categorical",
@@ -135,8 +179,22 @@ def infer_column(series: pd.Series) -> ColumnGuess:
             review=(f"a yes/no column, kept as the categories {', '.join(categories)}",),
         )
     if pd.api.types.is_numeric_dtype(values):
-        return infer_numeric(values, common, distinct)
-    if distinct <= MAX_CATEGORIES and distinct <= max(2, len(values) // 2):
+        return infer_numeric(values, common, distinct, is_target)
+    date_format = date_format_of(values)
+    if date_format is not None and not is_target:
+        return ColumnGuess(
+            **common,
+            kind="date",
+            dtype="date",
+            distinct=distinct,
+            date_format=date_format,
+            excluded=f"dates ({date_format})",
+            review=(
+                f"dates written as {date_format}: checked as dates, not a feature, optional; to learn from "
+                "them, derive numbers (year, month, age) in the CSV's export and list those as features",
+            ),
+        )
+    if distinct <= MAX_CATEGORIES and (distinct <= max(2, len(values) // 2) or is_target):
         categories = tuple(sorted(values.astype(str).unique()))
         counts = values.astype(str).value_counts()
         rare = sorted(counts[counts == 1].index)
@@ -147,37 +205,46 @@ def infer_column(series: pd.Series) -> ColumnGuess:
         return ColumnGuess(
             **common, kind="categorical", dtype="str", distinct=distinct, categories=categories, review=review
         )
-    what = "dates" if looks_like_dates(values) else "free text or an identifier"
-    return ColumnGuess(
-        **common,
-        kind="text",
-        dtype="str",
-        distinct=distinct,
-        review=(
-            f"{distinct} distinct values in {len(values)} rows: {what}, not a feature; "
-            "if its values are a fixed set, give it `categories:` and add it to categorical_features",
-        ),
-    )
+    if distinct == len(values):
+        what = f"an identifier: all {distinct} values distinct"
+        note = f"{what}, not a feature, optional"
+    else:
+        what = f"free text: {distinct} distinct values in {len(values)} rows"
+        note = (
+            f"{what}, not a feature, optional; if its values are a fixed set, "
+            "give it `categories:` and add it to categorical_features"
+        )
+    return ColumnGuess(**common, kind="text", dtype="str", distinct=distinct, excluded=what, review=(note,))
 
 
-def infer_numeric(values: pd.Series, common: dict, distinct: int) -> ColumnGuess:
+def as_labels(values: pd.Series) -> pd.Series:
+    """Values as the data dictionary writes them: 1 not 1.0, True not true (see schema.as_text)."""
+    from ..schema import as_text
+
+    return as_text(values).astype(str)
+
+
+def infer_numeric(values: pd.Series, common: dict, distinct: int, is_target: bool = False) -> ColumnGuess:
     low, high = float(values.min()), float(values.max())
     integral = bool((values == values.round()).all())
-    if integral and distinct == len(values) > 2 and high - low == len(values) - 1:
+    if integral and not is_target and distinct == len(values) >= MIN_ID_ROWS:
         return ColumnGuess(
             **common,
             kind="text",
-            dtype="int" if not common["nullable"] else "float",
+            dtype="int" if not common["nullable"] and pd.api.types.is_integer_dtype(values) else "float",
             distinct=distinct,
             observed=(low, high),
-            review=("numbered 1, 2, 3, ... without gaps: a row identifier, not a feature",),
+            excluded=f"an identifier: all {distinct} whole numbers distinct",
+            review=(f"every value distinct ({number(low)} to {number(high)}): an identifier, not a feature, optional",),
         )
     review: tuple[str, ...] = ()
     dtype: Literal["int", "float"] = "float"
     if integral and not common["nullable"] and pd.api.types.is_integer_dtype(values):
         dtype = "int"
-    elif integral:
+    elif integral and common["nullable"]:
         review = ("whole numbers with missing values: stored as float, so nulls stay nulls",)
+    elif integral:
+        review = ("whole numbers written with decimals (e.g. 3.0): stored as float",)
     return ColumnGuess(
         **common,
         kind="numeric",
@@ -230,7 +297,7 @@ def infer_columns(frame: pd.DataFrame, target: str, task: Task) -> list[ColumnGu
         raise PipelineError("the CSV repeats a column name; give every column a unique header")
     guesses = []
     for name in frame.columns:
-        guess = infer_column(frame[name])
+        guess = infer_column(frame[name], is_target=name == target)
         guesses.append(as_target(guess, frame[name], task) if name == target else guess)
     return guesses
 
@@ -250,12 +317,16 @@ SCHEMA_HEADER = """\
 def column_entry(guess: ColumnGuess, target: str, sensitive: tuple[str, ...]) -> dict[str, object]:
     """The data dictionary entry of one column (schema.py reads these keys)."""
     entry: dict[str, object] = {"type": guess.dtype}
+    if guess.date_format is not None and guess.date_format != "ISO8601":
+        entry["format"] = guess.date_format
     if guess.categories is not None:
         entry["categories"] = list(guess.categories)
     if guess.limits is not None:
         entry["range"] = [number_value(guess.limits[0]), number_value(guess.limits[1])]
     if guess.nullable:
         entry["nullable"] = True
+    if not guess.is_feature and guess.name != target:
+        entry["required"] = False
     if guess.name in sensitive:
         entry["sensitive"] = True
     role = "target; " if guess.name == target else ""
