@@ -410,6 +410,25 @@ class Lifecycle:
         self.record.facts["adopt_output"] = done.stdout[-3000:] + done.stderr[-3000:]
         return ""
 
+    def roles(self) -> str:
+        """adopt_data keeps identifiers, constant columns and raw dates out of the features."""
+        found = coverage(self.table, self.batches.first.reset_index(drop=True))
+        data = self.params()["data"]
+        features = set(data["numeric_features"]) | set(data["categorical_features"])
+        problems = [
+            f"{kind} {column!r} is a feature"
+            for kind, key in [
+                ("identifier", "ID columns (every value distinct)"),
+                ("constant column", "constant columns"),
+                ("raw date", "dates or timestamps"),
+            ]
+            for column in found.get(key, [])
+            if column in features
+        ]
+        if problems:
+            raise StepFailed("; ".join(problems))
+        return ""
+
     def repro(self) -> str:
         started = time.perf_counter()
         done = self.dvc("repro")
@@ -579,6 +598,7 @@ class Lifecycle:
         try:
             self.step("render", self.render, required=True)
             self.step("adopt_data", self.adopt, required=True)
+            self.step("adopt_data: no ID, constant or raw date feature", self.roles)
             self.step("dvc repro", self.repro, required=True)
             self.step("model beats the dummy", self.beats_dummy)
             if self.suites > 1:
@@ -708,12 +728,21 @@ def markdown(records: list[Record]) -> str:
         facts = record.facts
         verdicts = facts.get("pr_verdicts", {})
         failed = ", ".join(s.name for s in record.failures) or "none"
+        if record.steps[-1].name != "next batch: evolve_schema, dvc repro":
+            failed += f" (stopped after {len(record.steps)} steps)"
         lines.append(
             f"| {record.table} | {record.rows:,} x {record.columns} | {facts.get('metric', '-')} "
             f"| {number(facts, 'score')} | {number(facts, 'dummy')} | {number(facts, 'pipeline_seconds')} "
             f"| {suite(facts, 'suite_first')} / {suite(facts, 'suite_after_exp')} "
             f"| {verdicts.get('stump', '-')} / {verdicts.get('docs', '-')} | {failed} |"
         )
+    import os
+
+    run = {record.table for record in records}
+    missing = [table.name for table in TABLES if table.name not in run]
+    lines += [""] + ([f"Not run for this document: {', '.join(missing)}.", ""] if missing else [])
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines += [f"Times are wall-clock on {os.cpu_count()} cores (load average when written: {load})."]
     lines += ["", "## Tables and what they cover", ""]
     by_name = {record.table: record for record in records}
     for table in TABLES:
