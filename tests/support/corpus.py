@@ -230,7 +230,9 @@ def coverage(table: Table, frame: pd.DataFrame) -> dict[str, list[str] | str]:
     found["integer numerics with many ties"] = columns(
         lambda s: pd.api.types.is_integer_dtype(s) and s.nunique() > 2 and s.nunique() < 0.05 * len(s)
     )
-    found["ID columns (every value distinct)"] = columns(lambda s: s.nunique() == len(s))
+    found["ID columns (every value distinct)"] = columns(
+        lambda s: (pd.api.types.is_integer_dtype(s) or text(s)) and s.nunique() == len(s)
+    )
     found["dates or timestamps"] = columns(
         lambda s: text(s) and s.dropna().astype(str).str.match(DATE).mean() > 0.99
     )
