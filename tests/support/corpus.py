@@ -697,7 +697,7 @@ class PullRequests:
 # --- docs/CORPUS.md --------------------------------------------------------------------------
 
 
-def markdown(records: list[Record]) -> str:
+def markdown(records: list[Record], note: str = "") -> str:
     """docs/CORPUS.md: the per-table results, then provenance and coverage."""
     lines = [
         "# The corpus: real public tables through the whole lifecycle",
@@ -745,6 +745,7 @@ def markdown(records: list[Record]) -> str:
     lines += [""] + ([f"Not run for this document: {', '.join(missing)}.", ""] if missing else [])
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     lines += [f"Times are wall-clock on {os.cpu_count()} cores (load average when written: {load})."]
+    lines += ["", note] if note else []
     lines += ["", "## Tables and what they cover", ""]
     by_name = {record.table: record for record in records}
     for table in TABLES:
