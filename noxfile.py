@@ -1,5 +1,5 @@
-"""Template repo tasks: `nox -s demo`, `nox -s tests`, `nox -s lint`, `nox -s relock`, and benchmarks
-(`nox -s bench`, `nox -s serving-benchmark`).
+"""Template repo tasks: `nox -s demo`, `nox -s tests`, `nox -s lint`, `nox -s relock`, `nox -s corpus`,
+and benchmarks (`nox -s bench`, `nox -s serving-benchmark`).
 
 Every session runs in a uv-made venv without system site-packages, so nothing installed on the
 machine (dvc, pandas, ...) can make a test pass by accident.
@@ -80,6 +80,21 @@ def tests(session: nox.Session) -> None:
     # Bytecode compiled once at install, not again in every test process.
     session.install("-r", "requirements-test.txt", env={"UV_COMPILE_BYTECODE": "1"})
     session.run("pytest", *session.posargs, env={"AZURITE_BLOB": str(ensure_azurite(session))})
+
+
+@nox.session
+def corpus(session: nox.Session) -> None:
+    """The whole lifecycle on every real table of tests/support/corpus.py; rewrites docs/CORPUS.md.
+
+    `nox -s corpus -- ames taxi` runs only those tables (and leaves docs/CORPUS.md alone). Tables run
+    one after another in .nox/corpus-work/ (about an hour for all). Exits non-zero when a step failed,
+    after writing the document.
+    """
+    session.install("-r", "requirements-test.txt", env={"UV_COMPILE_BYTECODE": "1"})
+    work = ROOT / ".nox" / "corpus-work"
+    out = [] if session.posargs else ["--out", str(ROOT / "docs" / "CORPUS.md")]
+    session.chdir(ROOT / "tests")
+    session.run("python", "-m", "support.corpus", "--work", str(work), *out, *session.posargs)
 
 
 @nox.session
