@@ -66,4 +66,16 @@ def build_pipeline(task: Task, data_params: DataParams, model_params: ModelParam
         transformers.append(("categorical", categorical, list(data_params.categorical_features)))
     if not transformers:
         raise PipelineError("params/data: no features; set numeric_features or categorical_features")
-    return Pipeline([("preprocess", ColumnTransformer(transformers)), ("model", estimator)])
+    # Many one-hot levels make the matrix sparse; estimators that need dense input (histogram
+    # boosting) get it dense, the rest keep sklearn's default.
+    sparse_threshold = 0.3 if accepts_sparse(estimator) else 0.0
+    preprocess = ColumnTransformer(transformers, sparse_threshold=sparse_threshold)
+    return Pipeline([("preprocess", preprocess), ("model", estimator)])
+
+
+def accepts_sparse(estimator: Any) -> bool:
+    """Whether the estimator takes a sparse matrix (scikit-learn's input tags say so)."""
+    try:
+        return bool(estimator.__sklearn_tags__().input_tags.sparse)
+    except AttributeError:
+        return False
