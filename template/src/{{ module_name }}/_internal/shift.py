@@ -4,6 +4,11 @@ Numeric columns get a two-sample Kolmogorov-Smirnov test, categorical ones a chi
 of the category counts (missing values count as a category). With many columns some p-values
 are small by chance, so p-values are adjusted (Benjamini-Hochberg) before a column is called
 shifted. The drift monitor (monitoring/drift.py) builds its sliding windows on these.
+
+Real columns are not textbook ones: KS is computed on the values as numbers (ties in counts and
+years are fine: the statistic is exact, the p-value only conservative), and categories too rare
+to expect a handful of rows in the smaller sample are pooled, so chance counts of rare levels
+neither make the chi-squared p-value too small nor inflate the PSI.
 """
 
 from __future__ import annotations
@@ -11,12 +16,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ..schema import RAW_SCHEMA, documented_range
 
 # False-discovery rate at which a column counts as shifted between two datasets.
 SHIFT_ALPHA = 0.05
+# A category expected fewer times than this in the smaller sample is pooled with the other rare
+# ones (the usual validity rule of the chi-squared test).
+MIN_EXPECTED_COUNT = 5
+MISSING, RARE = "<missing>", "<rare levels>"
 
 
 @dataclass(frozen=True)
@@ -29,14 +39,25 @@ class ColumnShift:
     shifted: bool
 
 
+def as_labels(values: pd.Series) -> pd.Series:
+    """Values as text, missing as its own label: 0 read from a CSV and "0" from a model are one label."""
+    return values.astype("string").fillna(MISSING)
+
+
 def category_counts(reference: pd.Series, current: pd.Series) -> pd.DataFrame:
-    """A 2 x k table of category counts, missing values as their own category."""
+    """A 2 x k table of category counts, missing values as their own category, rare ones pooled.
+
+    A level is rare when its pooled share would give it fewer than MIN_EXPECTED_COUNT rows in the
+    smaller sample; rare levels count together, so a rare level that becomes common still shows.
+    """
     table = pd.DataFrame(
-        {
-            "reference": reference.astype("string").fillna("<missing>").value_counts(),
-            "current": current.astype("string").fillna("<missing>").value_counts(),
-        }
+        {"reference": as_labels(reference).value_counts(), "current": as_labels(current).value_counts()}
     ).fillna(0)
+    totals = table.sum()
+    expected = table.sum(axis=1) / totals.sum() * totals.min()
+    rare = expected < MIN_EXPECTED_COUNT
+    if rare.any():
+        table = pd.concat([table[~rare], table[rare].sum().to_frame(RARE).T])
     return table.T.astype(float)
 
 
@@ -76,13 +97,26 @@ def column_test(reference: pd.Series, current: pd.Series, numeric: bool) -> tupl
     from scipy import stats
 
     if numeric:
-        result = stats.ks_2samp(reference.dropna(), current.dropna())
+        reference_values, current_values = numbers(reference), numbers(current)
+        if reference_values.size == 0 or current_values.size == 0:
+            if reference_values.size == current_values.size:  # missing on both sides: nothing differs
+                return "ks", 0.0, 1.0, 0.0
+            # Values on one side only: the whole distribution moved to (or from) missing; the
+            # chi-squared test of missing against present says how surely.
+            _, _, p_value, _ = column_test(reference.isna(), current.isna(), numeric=False)
+            return "ks", 1.0, p_value, 1.0
+        result = stats.ks_2samp(reference_values, current_values)
         return "ks", float(result.statistic), float(result.pvalue), float(result.statistic)
     table = category_counts(reference, current)
     if table.shape[1] < 2:  # one category on both sides: nothing can differ
         return "chi2", 0.0, 1.0, 0.0
     result = stats.chi2_contingency(table.to_numpy(dtype=float))
     return "chi2", float(result.statistic), float(result.pvalue), population_stability_index(reference, current)
+
+
+def numbers(values: pd.Series) -> np.ndarray:
+    """The non-missing values as floats: nullable integers, JSON numbers and numeric text alike."""
+    return pd.to_numeric(values, errors="coerce").astype(float).dropna().to_numpy()
 
 
 def shifted_columns(shifts: list[ColumnShift]) -> list[str]:
