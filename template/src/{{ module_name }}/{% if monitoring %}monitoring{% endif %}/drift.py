@@ -128,11 +128,14 @@ def monitor(
     settings: DriftSettings,
     reference_predictions: pd.Series | None = None,
     source: str = "stream",
+    numeric_predictions: bool | None = None,
 ) -> DriftReport:
     """Test every column (and the model's output, when both sides have it) in every window of `stream`.
 
     `reference_predictions` is the model's output on held-out rows: predictions on its own
     training rows would be overfit, and so a poor picture of what the model normally says.
+    `numeric_predictions` says whether they are numbers (regression) or class labels, which are
+    compared as labels even when coded 0/1 (default: guessed from their dtype).
     """
     from scipy import stats
 
@@ -140,8 +143,9 @@ def monitor(
     categorical = [c for c in categorical if c in stream.columns]
     references = {column: reference[column] for column in [*numeric, *categorical]}
     if PREDICTION in stream.columns and reference_predictions is not None:
-        is_numeric = pd.api.types.is_numeric_dtype(reference_predictions)
-        (numeric if is_numeric else categorical).append(PREDICTION)
+        if numeric_predictions is None:
+            numeric_predictions = pd.api.types.is_numeric_dtype(reference_predictions)
+        (numeric if numeric_predictions else categorical).append(PREDICTION)
         references[PREDICTION] = reference_predictions
     bounds = sliding_windows(len(stream), settings)
     windows, raw = [], []
@@ -289,8 +293,13 @@ def load_stream(log_paths: list[Path], data_path: Path | None) -> tuple[pd.DataF
     return frame, ", ".join(map(str, log_paths))
 
 
-def reference_data(sensitive_policy: str | None, numeric: tuple[str, ...]) -> tuple[pd.DataFrame, pd.Series, list[str]]:
+def reference_data(
+    sensitive_policy: str | None, numeric: tuple[str, ...], labels: bool = False
+) -> tuple[pd.DataFrame, pd.Series, list[str]]:
     """Training rows, the model's predictions on the test split, and columns that cannot be compared.
+
+    With `labels` (classification) the predictions are read as text: a CSV of 0/1 labels reads
+    back as integers, while the model and the log give the labels it was trained on.
 
     When the stream is a prediction log, sensitive columns are protected in the reference the
     same way as in the log (equal salted hashes stay comparable); dropped or numeric ones are skipped.
@@ -301,7 +310,7 @@ def reference_data(sensitive_policy: str | None, numeric: tuple[str, ...]) -> tu
         if not path.exists():
             raise PipelineError(f"{path}: missing; run `dvc repro` (or `dvc pull`) to have the reference data")
     reference = pd.read_parquet(TRAIN_PATH)
-    predictions = pd.read_csv(PREDICTIONS_PATH)["predicted"]
+    predictions = pd.read_csv(PREDICTIONS_PATH, dtype={"predicted": str} if labels else None)["predicted"]
     skipped: list[str] = []
     if sensitive_policy is not None:
         from .prediction_log import pseudonymise, secret_salt, sensitive_columns
@@ -333,10 +342,20 @@ def main(argv: list[str] | None = None) -> None:
     settings = DriftSettings.from_params(monitor_config.get("drift", {}))
     policy = None if args.data else monitor_config.get("prediction_log", {}).get("sensitive", "hash")
     stream, source_name = load_stream(args.log or [], args.data)
-    reference, reference_predictions, skipped = reference_data(policy, params.data.numeric_features)
+    classification = params.task == "classification"
+    reference, reference_predictions, skipped = reference_data(policy, params.data.numeric_features, classification)
     numeric = [c for c in params.data.numeric_features if c not in skipped]
     categorical = [c for c in params.data.categorical_features if c not in skipped]
-    report = monitor(reference, stream, numeric, categorical, settings, reference_predictions, source_name)
+    report = monitor(
+        reference,
+        stream,
+        numeric,
+        categorical,
+        settings,
+        reference_predictions,
+        source_name,
+        numeric_predictions=not classification,
+    )
     report.skipped_columns = skipped
     report.skipped_lines = int(stream.attrs.get("skipped_lines", 0))
     now = pd.Timestamp(args.now) if args.now else pd.Timestamp(datetime.now(UTC))
