@@ -30,11 +30,10 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from support.projects import GIT_IDENTITY, TOOLS_BIN, AnswerSet, Project, render
-from support.workflow_harness import Runner
+from support.fake_github import FakeGitHub
+from support.projects import AnswerSet, Project, render
 
 MODULE = "corpus_model"
-REPOSITORY = "acme/corpus"
 SEED = 20260412
 UNKNOWN_LEVEL = "zz-never-seen"
 # The README's experiment command, with a param every task's default model (random forest) has.
@@ -481,19 +480,20 @@ class Lifecycle:
         return ""
 
     def pr_check(self) -> str:
-        github = PullRequests(self.project, self.workdir / "github")
+        github = FakeGitHub(self.project, self.workdir / "github")
         model_file = f"params/model/{self.params()['model']['name']}.yaml"
         text = (github.origin / model_file).read_text()
         stump = re.sub(r"n_estimators: \d+", "n_estimators: 1", text)
         stump = re.sub(r"max_depth: \S+", "max_depth: 1", stump)
-        changes = [("stump", github.push("stump", {model_file: stump}, "A one-split stump"), "FAIL")]
+        changes = [("stump", github.push("stump", {model_file: (text, stump)}, "A one-split stump"), "FAIL")]
         if self.docs_pr:
-            readme = (github.origin / "README.md").read_text() + "\nA line of documentation.\n"
-            changes.append(("docs", github.push("docs", {"README.md": readme}, "Docs only"), "PASS"))
+            readme = (github.origin / "README.md").read_text()
+            docs = {"README.md": (readme, readme + "\nA line of documentation.\n")}
+            changes.append(("docs", github.push("docs", docs, "Docs only"), "PASS"))
         verdicts = {}
         problems = []
         for number, (branch, head, expected) in enumerate(changes, start=1):
-            job = github.model_check(number, branch, head)
+            job = github.model_check(github.open_pr(number, branch, head))
             self.record.facts[f"pr_{branch}_seconds"] = {s.name[:40]: round(s.seconds) for s in job.steps}
             verdict_file = github.runner.artifacts / "model-check-report" / "verdict.json"
             verdict = json.loads(verdict_file.read_text())["verdict"] if verdict_file.exists() else "none"
@@ -638,60 +638,6 @@ def run_lifecycles(tables: list[Table], workdir: Path, workers: int = 1, **optio
 
 
 # --- the pull-request check through the workflow harness --------------------------------------
-
-
-class PullRequests:
-    """A local origin cloned from the project, and pr.yml run by the harness for a PR."""
-
-    def __init__(self, project: Project, root: Path):
-        self.project = project
-        self.origin = root / "origin"
-        subprocess.run(["git", "clone", "--quiet", str(project.path), str(self.origin)], check=True)
-        self.runner = Runner(self.origin, root, TOOLS_BIN, {})
-        self.pulls: dict[str, dict] = {}
-
-    def git(self, *args: str) -> str:
-        env = {**subprocess.os.environ, **GIT_IDENTITY}
-        done = subprocess.run(
-            ["git", *args], cwd=self.origin, capture_output=True, text=True, check=True, env=env
-        )
-        return done.stdout.strip()
-
-    def push(self, branch: str, files: dict[str, str], message: str) -> str:
-        self.git("checkout", "--quiet", "-b", branch, "main")
-        for name, text in files.items():
-            (self.origin / name).write_text(text)
-        if any(name.startswith("params/") for name in files):
-            subprocess.run(
-                [str(self.project.venv_bin / "python"), "-m", f"{MODULE}.compose_params"],
-                cwd=self.origin,
-                check=True,
-                capture_output=True,
-            )
-        self.git("commit", "--quiet", "--all", "-m", message)
-        head = self.git("rev-parse", "HEAD")
-        self.git("checkout", "--quiet", "main")
-        return head
-
-    def model_check(self, number: int, branch: str, head: str):
-        main_sha = self.git("rev-parse", "main")
-        pull = {
-            "number": number,
-            "base": {"sha": main_sha, "ref": "main"},
-            "head": {"sha": head, "ref": branch, "repo": {"full_name": REPOSITORY}},
-        }
-        self.pulls[str(number)] = {"head_sha": head}
-        self.runner.gh_state.write_text(json.dumps({"pulls": self.pulls}))
-        github = {
-            "repository": REPOSITORY,
-            "sha": head,
-            "ref": f"refs/pull/{number}/merge",
-            "base_ref": "main",
-            "head_ref": branch,
-            "token": "ghs_fake_token",
-        }
-        workflow = self.origin / ".github" / "workflows" / "pr.yml"
-        return self.runner.run(workflow, "pull_request", {"pull_request": pull}, github)["model-check"]
 
 
 # --- docs/CORPUS.md --------------------------------------------------------------------------

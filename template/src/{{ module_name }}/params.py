@@ -143,3 +143,14 @@ def parse_params(raw: dict[str, Any], source: str = "params") -> Params:
         ),
         monitor=raw.get("monitor"),
     )
+
+
+def flat_params(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested params as dotted keys, as `-S` overrides name them (model.max_depth)."""
+    items: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, dict):
+            items.update(flat_params(value, f"{prefix}{key}."))
+        else:
+            items[f"{prefix}{key}"] = value
+    return items

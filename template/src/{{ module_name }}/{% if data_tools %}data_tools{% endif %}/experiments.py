@@ -25,8 +25,8 @@ from .._internal.errors import PipelineError, run_stage
 from .._internal.paths import METRICS_PATH
 from .._internal.threads import one_thread_env
 from ..compose_params import main as recompose
-from ..params import load_params
-from .keep_experiment import flat, keep_settings
+from ..params import flat_params, load_params
+from .keep_experiment import keep_settings
 
 SWEEPS_PATH = Path("params/sweeps.yaml")
 METRICS_FILE = METRICS_PATH.as_posix()  # how `dvc exp show --json` names it
@@ -94,7 +94,7 @@ def changed_keys(found: list[dict[str, Any]]) -> list[str]:
 
     `_target_` and `trusted_types` follow from `model.name`, so they are left out too.
     """
-    flats = [flat(experiment["params"]) for experiment in found]
+    flats = [flat_params(experiment["params"]) for experiment in found]
     keys = sorted({key for params in flats for key in params})
     return [
         key
@@ -113,7 +113,7 @@ def table(found: list[dict[str, Any]]) -> str:
         "|---|---:|---|---|",
     ]
     for experiment in ranked(found):
-        params = flat(experiment["params"])
+        params = flat_params(experiment["params"])
         settings = ", ".join(f"{key}={params.get(key, '-')}" for key in keys)
         others = ", ".join(
             f"{name}={value:.4g}" for name, value in sorted(experiment["metrics"].items()) if name != bar.primary_metric

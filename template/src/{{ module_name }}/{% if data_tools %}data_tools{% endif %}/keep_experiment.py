@@ -22,21 +22,11 @@ import yaml
 from .._internal.errors import PipelineError
 from .._internal.files import atomic_path
 from ..compose_params import CONFIG_DIR, compose
+from ..params import flat_params
 
 # Settings a CI-subset experiment has that main must not keep: it trains on all the data.
 SUBSET_KEY = ("data", "subset")
 KEPT_BLOCK = "# Kept from experiment {name}: settings with no line of their own in a group's option file."
-
-
-def flat(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested params as dotted keys, as `-S` names them (model.max_depth)."""
-    items: dict[str, Any] = {}
-    for key, value in params.items():
-        if isinstance(value, dict):
-            items.update(flat(value, f"{prefix}{key}."))
-        else:
-            items[f"{prefix}{key}"] = value
-    return items
 
 
 def chosen_options(config_text: str) -> dict[str, str]:
@@ -83,8 +73,8 @@ def edited_files(target: dict[str, Any], name: str, config_dir: Path) -> dict[Pa
             raise PipelineError(f"experiment {name} uses model {model!r}, which has no params/model/{model}.yaml")
         config_text = switch_group(config_text, "model", model)
         files[config_path] = config_text
-    composed = flat(yaml.safe_load(compose_with(files, config_dir)))
-    wanted = flat(target)
+    composed = flat_params(yaml.safe_load(compose_with(files, config_dir)))
+    wanted = flat_params(target)
     gone = sorted(key for key in composed if key not in wanted)
     if gone:
         raise PipelineError(f"experiment {name} has no {', '.join(gone)}; keep it by hand (edit params/)")

@@ -17,6 +17,7 @@ import yaml
 
 from .._internal.shift import ColumnShift
 from ..metrics import DIRECTIONS, METRICS
+from ..params import flat_params
 from .compare import Comparison, MetricComparison, compare
 
 GITHUB_COMMENT_LIMIT = 65_536  # characters, as GitHub counts them; the poster checks the same (wc -m)
@@ -143,16 +144,6 @@ def metric_row(m: MetricComparison, primary: str) -> str:
     return f"| {name} | {m.direction} | {fmt(m.base)} | {fmt(m.head)} | {signed(m.delta)} | {interval} | {status} |"
 
 
-def flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in mapping.items():
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
 def cell(value: Any) -> str:
     """A table cell: YAML spelling (null, true), pipes escaped so tables stay intact."""
     text = "(absent)" if value is _ABSENT else yaml.safe_dump(value, default_flow_style=True).strip()
@@ -164,7 +155,7 @@ _ABSENT = object()
 
 
 def params_section(base: RunResult, head: RunResult) -> list[str]:
-    base_flat, head_flat = flatten(base.params), flatten(head.params)
+    base_flat, head_flat = flat_params(base.params), flat_params(head.params)
     changed = [
         key
         for key in sorted(base_flat.keys() | head_flat.keys())
