@@ -2,10 +2,11 @@
 
 Three tables run in the default session (.ci/run): the widest (ames, 75 columns), the biggest
 (diamonds, 53,940 rows) and one with dates (epa2021), two at a time, in the quicker CI form: the
-generated suite once, after `dvc exp run -S` (the state a user following the README is in), and
-only the degrading PR (its FAIL is what depends on the data). The rest of the corpus is marked
-`corpus`, which the default session deselects (pytest.ini): `pytest -m corpus` runs them in full,
-and `nox -s corpus` runs every table in full and writes docs/CORPUS.md.
+generated suite once, after `dvc exp run -S` (the state a user following the README is in),
+without its slow tests (the default project's suite runs those), and only the degrading PR (its
+FAIL is what depends on the data). The rest of the corpus is marked `corpus`, which the default
+session deselects (pytest.ini): `pytest -m corpus` runs them in full, and `nox -s corpus` runs every
+table in full and writes docs/CORPUS.md.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ def test_the_corpus_covers_every_required_property():
 
 @pytest.fixture(scope="module")
 def ci_records(tmp_path_factory) -> dict[str, Record]:
-    records = run_lifecycles(CI_TABLES, tmp_path_factory.mktemp("corpus"), workers=2, suites=1, docs_pr=False)
+    records = run_lifecycles(
+        CI_TABLES, tmp_path_factory.mktemp("corpus"), workers=2, suites=1, docs_pr=False, markers="not slow"
+    )
     return {record.table: record for record in records}
 
 

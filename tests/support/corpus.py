@@ -37,7 +37,7 @@ MODULE = "corpus_model"
 SEED = 20260412
 UNKNOWN_LEVEL = "zz-never-seen"
 # The README's experiment command, with a param every task's default model (random forest) has.
-EXP_PARAM = "model.min_samples_leaf=5"
+EXP_PARAM = "model.min_samples_leaf=10"
 
 
 def rownames(frame: pd.DataFrame) -> pd.DataFrame:
@@ -328,11 +328,19 @@ def tail(done: subprocess.CompletedProcess[str], chars: int = 1500) -> str:
 
 
 class Lifecycle:
-    def __init__(self, table: Table, workdir: Path, suites: int = 2, docs_pr: bool = True):
+    def __init__(
+        self,
+        table: Table,
+        workdir: Path,
+        suites: int = 2,
+        docs_pr: bool = True,
+        markers: str = "slow or not slow",
+    ):
         self.table = table
         self.workdir = workdir
         self.suites = suites
         self.docs_pr = docs_pr
+        self.markers = markers
         self.frame = table.load()
         self.batches = split(self.frame)
         self.record = Record(table.name, *self.frame.shape)
@@ -462,7 +470,7 @@ class Lifecycle:
         return ""
 
     def suite(self, label: str) -> str:
-        command = (self.project.venv_bin / "pytest", "-q", "-p", "no:cacheprovider", "-m", "slow or not slow")
+        command = (self.project.venv_bin / "pytest", "-q", "-p", "no:cacheprovider", "-m", self.markers)
         started = time.perf_counter()
         done = self.run("env", "CI=true", *command, check=False, timeout=3600)
         found = re.findall(r"(\d+) (passed|failed|error|errors|skipped)", done.stdout)
@@ -471,7 +479,7 @@ class Lifecycle:
         if done.returncode != 0:
             failed = re.findall(r"^(?:FAILED|ERROR) (\S+)(?: - (.*))?$", done.stdout, re.MULTILINE)
             listing = "\n".join(f"  {test}: {(why or '')[:200]}" for test, why in failed)
-            command = "pytest -m 'slow or not slow'"
+            command = f"pytest -m '{self.markers}'"
             raise StepFailed(f"`{command}` exited {done.returncode}:\n{listing or tail(done)}")
         return ""
 
@@ -618,14 +626,17 @@ class Lifecycle:
         return self.record
 
 
-def run_lifecycle(table: Table, workdir: Path, suites: int = 2, docs_pr: bool = True) -> Record:
+def run_lifecycle(
+    table: Table, workdir: Path, suites: int = 2, docs_pr: bool = True, markers: str = "slow or not slow"
+) -> Record:
     """The whole lifecycle of `table` in a fresh project under `workdir` (see the module doc).
 
     The quicker CI form: `suites=1` runs the generated suite once, after `dvc exp run -S` (the state
     a user following the README is in); `docs_pr=False` leaves out the docs-only PR (its PASS does
-    not depend on the data; test_pr_workflow checks a neutral change)."""
+    not depend on the data; test_pr_workflow checks a neutral change); `markers="not slow"` leaves
+    out the suite's slow tests (sweeps, pipeline copies), which the default project's suite runs."""
     workdir.mkdir(parents=True, exist_ok=True)
-    return Lifecycle(table, workdir, suites, docs_pr).execute()
+    return Lifecycle(table, workdir, suites, docs_pr, markers).execute()
 
 
 def run_lifecycles(tables: list[Table], workdir: Path, workers: int = 1, **options: Any) -> list[Record]:
